@@ -1,0 +1,24 @@
+// swift-tools-version:6.1
+// Chikaya Router: no package dependencies, only Debian system libraries (libpq, OpenSSL).
+import PackageDescription
+
+let package = Package(
+    name: "chikaya-router",
+    products: [
+        .executable(name: "chikaya", targets: ["chikaya"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "Routing"),
+        .target(name: "Mail", dependencies: ["COpenSSL"]),
+        .target(name: "ChikayaCore", dependencies: ["Postgres", "Routing", "Mail"]),
+        .executableTarget(name: "chikaya", dependencies: ["ChikayaCore"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
+        .testTarget(name: "MailTests", dependencies: ["Mail"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .testTarget(name: "ChikayaCoreTests", dependencies: ["ChikayaCore", "chikaya"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

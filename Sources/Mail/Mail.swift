@@ -1,0 +1,2 @@
+/// Namespace of the mail layer: SMTP client, MIME builder and templates.
+public enum Mail {}

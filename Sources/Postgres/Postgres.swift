@@ -1,0 +1,3 @@
+import CLibPQ
+/// Namespace of the PostgreSQL layer.
+public enum Postgres {}
