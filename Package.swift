@@ -15,10 +15,12 @@ let package = Package(
         .target(name: "Mail", dependencies: ["COpenSSL"]),
         .target(name: "ChikayaCore", dependencies: ["Postgres", "Routing", "Mail"]),
         .executableTarget(name: "chikaya", dependencies: ["ChikayaCore"]),
+        // Shared by the integration tests: a fresh database per test on the cluster scripts/test starts.
+        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "MailTests", dependencies: ["Mail"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
-        .testTarget(name: "ChikayaCoreTests", dependencies: ["ChikayaCore", "chikaya"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "ChikayaCoreTests", dependencies: ["ChikayaCore", "chikaya", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

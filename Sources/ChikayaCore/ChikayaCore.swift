@@ -1,5 +1,6 @@
-import Postgres
-import Routing
-import Mail
-/// Namespace of the domain layer.
+@_exported import Postgres
+@_exported import Routing
+@_exported import Mail
+
+/// Namespace of the domain layer: schema, stores, worker and notifier loops, configuration.
 public enum ChikayaCore {}

@@ -5,6 +5,8 @@ import Glibc
 
 /// Every command, in the order `chikaya --help` lists them.
 let commands: [any Command.Type] = [
+    MigrateCommand.self,
+    SubmitCommand.self,
     VersionCommand.self,
 ]
 

@@ -1,0 +1,185 @@
+import Foundation
+
+/// Every setting of the product, loaded once at start-up from `config/chikaya.conf` (or the file
+/// named by `CHIKAYA_CONFIG`) and overridden by environment variables, then validated.
+///
+/// Code never reads the environment itself: it receives this value.
+public struct Configuration: Sendable {
+    public var databaseURL: String? = nil
+    public var logLevel: LogLevel = .info
+    public var rulesFile: String = "config/routing-rules.txt"
+
+    public var workerConcurrency: Int = 2
+    public var workerBatch: Int = 100
+    public var leaseSeconds: Double = 60
+    public var maxAttempts: Int = 5
+    public var shutdownGraceSeconds: Double = 10
+    public var pollSeconds: Double = 1
+
+    public var smtpURL: String? = nil
+    public var smtpCAFile: String? = nil
+    public var mailFrom: String = "Chikaya Casablanca <no-reply@chikaya.invalid>"
+    public var trackingURL: String = "https://chikaya.invalid/suivi/"
+    public var templatesDirectory: String = "config/templates"
+    public var defaultLanguage: String = "fr"
+    public var notifierConcurrency: Int = 1
+    public var notifierBatch: Int = 50
+    public var notifierMaxAgeSeconds: Double = 2 * 24 * 3600
+    public var notifierRatePerSecond: Double = 0
+
+    public init() {}
+
+    /// One setting: its key in the file, the environment variable that overrides it, and how to
+    /// apply a text value (throwing the reason when the value is invalid).
+    struct Key: Sendable {
+        let name: String
+        let environment: String
+        let help: String
+        let apply: @Sendable (inout Configuration, String) throws(ReasonError) -> Void
+    }
+
+    struct ReasonError: Error { let reason: String }
+
+    static let keys: [Key] = [
+        Key(name: "database_url", environment: "DATABASE_URL", help: "libpq URI or conninfo; empty uses PG* variables") { c, v throws(ReasonError) in
+            c.databaseURL = v.isEmpty ? nil : v
+        },
+        Key(name: "log_level", environment: "CHIKAYA_LOG_LEVEL", help: "debug, info, warn or error") { c, v throws(ReasonError) in
+            guard let level = LogLevel(rawValue: v.lowercased()) else {
+                throw ReasonError(reason: "'\(v)' is not one of debug, info, warn, error")
+            }
+            c.logLevel = level
+        },
+        Key(name: "rules_file", environment: "CHIKAYA_RULES_FILE", help: "default rules file for publish") { c, v throws(ReasonError) in
+            c.rulesFile = try nonEmpty(v)
+        },
+        Key(name: "worker.concurrency", environment: "CHIKAYA_WORKER_CONCURRENCY", help: "routing loops per process") { c, v throws(ReasonError) in
+            c.workerConcurrency = try integer(v, 1...64)
+        },
+        Key(name: "worker.batch", environment: "CHIKAYA_WORKER_BATCH", help: "complaints claimed at once") { c, v throws(ReasonError) in
+            c.workerBatch = try integer(v, 1...10_000)
+        },
+        Key(name: "worker.lease_seconds", environment: "CHIKAYA_LEASE_SECONDS", help: "after this a claimed, unfinished complaint is claimable again") { c, v throws(ReasonError) in
+            c.leaseSeconds = try seconds(v, 0.1...86_400)
+        },
+        Key(name: "worker.max_attempts", environment: "CHIKAYA_MAX_ATTEMPTS", help: "tries before a complaint goes to the dead letters") { c, v throws(ReasonError) in
+            c.maxAttempts = try integer(v, 1...100)
+        },
+        Key(name: "worker.shutdown_grace_seconds", environment: "CHIKAYA_SHUTDOWN_GRACE_SECONDS", help: "time given to in-flight batches on SIGTERM") { c, v throws(ReasonError) in
+            c.shutdownGraceSeconds = try seconds(v, 0...3_600)
+        },
+        Key(name: "worker.poll_seconds", environment: "CHIKAYA_POLL_SECONDS", help: "fallback poll when no notification arrives") { c, v throws(ReasonError) in
+            c.pollSeconds = try seconds(v, 0.05...60)
+        },
+        Key(name: "smtp_url", environment: "CHIKAYA_SMTP_URL", help: "smtp://user:pass@host:587?tls=starttls, smtps://host:465, smtp://127.0.0.1:2525?tls=none") { c, v throws(ReasonError) in
+            c.smtpURL = v.isEmpty ? nil : v
+        },
+        Key(name: "smtp_ca_file", environment: "CHIKAYA_SMTP_CA_FILE", help: "CA bundle for a private relay") { c, v throws(ReasonError) in
+            c.smtpCAFile = v.isEmpty ? nil : v
+        },
+        Key(name: "mail_from", environment: "CHIKAYA_MAIL_FROM", help: "sender of the emails") { c, v throws(ReasonError) in
+            c.mailFrom = try nonEmpty(v)
+        },
+        Key(name: "tracking_url", environment: "CHIKAYA_TRACKING_URL", help: "base of the tracking link in emails") { c, v throws(ReasonError) in
+            guard v.hasPrefix("https://") || v.hasPrefix("http://") else {
+                throw ReasonError(reason: "'\(v)' must start with https:// or http://")
+            }
+            c.trackingURL = v
+        },
+        Key(name: "templates_dir", environment: "CHIKAYA_TEMPLATES_DIR", help: "folder of the mail templates") { c, v throws(ReasonError) in
+            c.templatesDirectory = try nonEmpty(v)
+        },
+        Key(name: "default_language", environment: "CHIKAYA_DEFAULT_LANGUAGE", help: "ar or fr, when a complaint declares none") { c, v throws(ReasonError) in
+            guard v == "ar" || v == "fr" else { throw ReasonError(reason: "'\(v)' is not ar or fr") }
+            c.defaultLanguage = v
+        },
+        Key(name: "notifier.concurrency", environment: "CHIKAYA_NOTIFIER_CONCURRENCY", help: "sending loops per process") { c, v throws(ReasonError) in
+            c.notifierConcurrency = try integer(v, 1...32)
+        },
+        Key(name: "notifier.batch", environment: "CHIKAYA_NOTIFIER_BATCH", help: "notifications claimed at once") { c, v throws(ReasonError) in
+            c.notifierBatch = try integer(v, 1...1_000)
+        },
+        Key(name: "notifier.max_age_seconds", environment: "CHIKAYA_NOTIFIER_MAX_AGE_SECONDS", help: "retry a notification until it is this old") { c, v throws(ReasonError) in
+            c.notifierMaxAgeSeconds = try seconds(v, 1...(30 * 86_400))
+        },
+        Key(name: "notifier.rate_per_second", environment: "CHIKAYA_NOTIFIER_RATE", help: "messages per second per relay, 0 for no limit") { c, v throws(ReasonError) in
+            c.notifierRatePerSecond = try seconds(v, 0...100_000)
+        },
+    ]
+
+    private static func nonEmpty(_ v: String) throws(ReasonError) -> String {
+        guard !v.isEmpty else { throw ReasonError(reason: "must not be empty") }
+        return v
+    }
+
+    private static func integer(_ v: String, _ range: ClosedRange<Int>) throws(ReasonError) -> Int {
+        guard let n = Int(v), range.contains(n) else {
+            throw ReasonError(reason: "'\(v)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
+    }
+
+    private static func seconds(_ v: String, _ range: ClosedRange<Double>) throws(ReasonError) -> Double {
+        guard let n = Double(v), range.contains(n) else {
+            throw ReasonError(reason: "'\(v)' is not a number of seconds from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
+    }
+}
+
+/// Every problem found in the configuration, each naming where the value came from and why it
+/// is wrong, reported together.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let problems: [String]
+    public var description: String { problems.joined(separator: "\n") }
+}
+
+extension Configuration {
+    /// Loads the file (if `path` is nil: `CHIKAYA_CONFIG`, else `config/chikaya.conf` when it
+    /// exists) and then the environment over it.
+    public static func load(path: String? = nil,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
+        var configuration = Configuration()
+        var problems: [String] = []
+        let explicit = path ?? environment["CHIKAYA_CONFIG"]
+        let file = explicit ?? "config/chikaya.conf"
+        if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+            for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let line = rawLine.trimmingCharacters(in: .whitespaces)
+                if line.isEmpty || line.hasPrefix("#") { continue }
+                guard let equals = line.firstIndex(of: "=") else {
+                    problems.append("\(file):\(number + 1): expected 'key = value'")
+                    continue
+                }
+                let name = line[..<equals].trimmingCharacters(in: .whitespaces)
+                let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                guard let key = keys.first(where: { $0.name == name }) else {
+                    problems.append("\(file):\(number + 1): unknown key '\(name)'")
+                    continue
+                }
+                do {
+                    try key.apply(&configuration, value)
+                } catch {
+                    problems.append("\(file):\(number + 1): \(name): \(error.reason)")
+                }
+            }
+        } else if explicit != nil {
+            problems.append("\(file): cannot read the configuration file")
+        }
+        for key in keys {
+            guard let value = environment[key.environment] else { continue }
+            do {
+                try key.apply(&configuration, value)
+            } catch {
+                problems.append("environment \(key.environment): \(error.reason)")
+            }
+        }
+        guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
+        return configuration
+    }
+
+    /// The keys, their environment variables and what they mean, for `--help` and the README.
+    public static var keyReference: [(key: String, environment: String, help: String)] {
+        keys.map { ($0.name, $0.environment, $0.help) }
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// One versioned step of the schema. Its SQL is fixed text: once applied somewhere, it must
+/// never change (the runner compares checksums and refuses to go on if it did).
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let sql: String
+
+    /// FNV-1a over the SQL's bytes, as 16 hex digits: enough to notice an edit, no crypto needed.
+    public var checksum: String {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in sql.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100000001b3
+        }
+        return String(hash, radix: 16).leftPadded(to: 16)
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}
+
+/// Every migration of the product, in order. Append only.
+public enum Migrations {
+    public static let all: [Migration] = [
+        IntakeSchema.migration,
+        RoutingSchema.migration,
+    ]
+}

@@ -1,3 +1,0 @@
-import CLibPQ
-/// Namespace of the PostgreSQL layer.
-public enum Postgres {}

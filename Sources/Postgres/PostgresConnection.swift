@@ -1,0 +1,156 @@
+import CLibPQ
+import Foundation
+
+/// One connection to PostgreSQL through libpq. Owns its `PGconn`, closed in `deinit` only.
+///
+/// Not `Sendable`: libpq's synchronous calls block, so a connection lives on one dedicated
+/// thread (never on Swift's cooperative pool) and is used from that thread alone.
+public final class PostgresConnection {
+    private let handle: OpaquePointer
+    var rawHandle: OpaquePointer { handle }
+
+    private init(handle: OpaquePointer) {
+        self.handle = handle
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    /// Opens a connection.
+    /// - Parameters:
+    ///   - url: a libpq URI or conninfo string (`DATABASE_URL`); nil or empty falls back to
+    ///     libpq's own `PG*` environment variables.
+    ///   - applicationName: shown in `pg_stat_activity`, so operators can tell workers apart.
+    ///   - connectTimeout: seconds before giving up on an unreachable server.
+    public static func connect(url: String?, applicationName: String,
+                               connectTimeout: Int = 10) throws(PostgresError) -> PostgresConnection {
+        var pairs: [(String, String)] = []
+        if let url, !url.isEmpty { pairs.append(("dbname", url)) }
+        pairs += [
+            ("application_name", applicationName),
+            ("connect_timeout", String(max(connectTimeout, 2))),
+            ("client_encoding", "UTF8"),
+            // Keepalives turn a vanished server into an error instead of a hang.
+            ("keepalives", "1"),
+            ("keepalives_idle", "10"),
+            ("keepalives_interval", "5"),
+            ("keepalives_count", "3"),
+        ]
+        let keys = pairs.map { strdup($0.0) }
+        let values = pairs.map { strdup($0.1) }
+        defer {
+            keys.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        var keyPointers: [UnsafePointer<CChar>?] = keys.map { UnsafePointer($0) } + [nil]
+        var valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
+        guard let raw = PQconnectdbParams(&keyPointers, &valuePointers, 1) else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        let connection = PostgresConnection(handle: raw)
+        guard PQstatus(raw) == CONNECTION_OK else {
+            throw PostgresError(code: .connectionFailed, message: connection.lastErrorMessage)
+        }
+        // Timestamps are read back in one known text form whatever the server's defaults, and the
+        // server's chatter (NOTICE) is not printed on our users' terminals.
+        try connection.executeScript("SET DateStyle = 'ISO'; SET TimeZone = 'UTC'; SET client_min_messages = warning")
+        return connection
+    }
+
+    /// True while libpq considers the connection open.
+    public var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// The server's process id for this session (for logs and tests).
+    public var backendPID: Int32 { PQbackendPID(handle) }
+
+    private var lastErrorMessage: String {
+        guard let text = PQerrorMessage(handle) else { return "unknown libpq error" }
+        // libpq's messages span lines ("...failed: Connection refused\n\tIs the server running...");
+        // our errors are one line.
+        return String(cString: text)
+            .split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+            .joined(separator: "; ")
+    }
+
+    /// Runs one statement with its values bound as parameters (`$1`, `$2`, ...).
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(PostgresError) -> PostgresResult {
+        let texts: [UnsafeMutablePointer<CChar>?] = parameters.map { value in
+            value.map { strdup($0.postgresText) }
+        }
+        defer { texts.forEach { free($0) } }
+        let pointers: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
+        let raw: OpaquePointer? = pointers.withUnsafeBufferPointer { buffer in
+            PQexecParams(handle, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+        }
+        return try check(raw)
+    }
+
+    /// Runs one statement and returns how many rows it changed.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(PostgresError) -> Int {
+        try query(sql, parameters).affectedRows
+    }
+
+    /// Runs a script of several statements with no parameters: only for the product's own
+    /// fixed SQL (migrations, session settings), never for text that holds a value.
+    public func executeScript(_ sql: String) throws(PostgresError) {
+        _ = try check(PQexec(handle, sql))
+    }
+
+    private func check(_ raw: OpaquePointer?) throws(PostgresError) -> PostgresResult {
+        guard let raw else {
+            throw PostgresError(code: isConnected ? .server : .connectionLost, message: lastErrorMessage)
+        }
+        let result = PostgresResult(owning: raw)
+        let status = PQresultStatus(raw)
+        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
+            return result
+        }
+        func field(_ code: UInt8) -> String? {
+            guard let value = PQresultErrorField(raw, Int32(code)) else { return nil }
+            return String(cString: value)
+        }
+        let sqlState = field(UInt8(ascii: "C"))
+        let message = field(UInt8(ascii: "M")) ?? lastErrorMessage
+        let lost = !isConnected
+        throw PostgresError(code: lost ? .connectionLost : .server,
+                            message: message,
+                            sqlState: sqlState,
+                            severity: field(UInt8(ascii: "V")) ?? field(UInt8(ascii: "S")),
+                            detail: field(UInt8(ascii: "D")),
+                            hint: field(UInt8(ascii: "H")))
+    }
+
+    /// Runs `body` inside BEGIN/COMMIT; any error thrown rolls the transaction back and is rethrown.
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try executeScript("BEGIN")
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            // The rollback may fail too (the connection is gone); the first error is the one to report.
+            if isConnected { _ = try? executeScript("ROLLBACK") }
+            throw error
+        }
+        do {
+            try executeScript("COMMIT")
+        } catch {
+            if isConnected { _ = try? executeScript("ROLLBACK") }
+            throw error
+        }
+        return value
+    }
+
+    /// Quotes a name for use as an SQL identifier (channel names of LISTEN), through libpq.
+    public func quoteIdentifier(_ name: String) throws(PostgresError) -> String {
+        guard let quoted = PQescapeIdentifier(handle, name, name.utf8.count) else {
+            throw PostgresError(code: .server, message: lastErrorMessage)
+        }
+        defer { PQfreemem(quoted) }
+        return String(cString: quoted)
+    }
+}

@@ -1,0 +1,94 @@
+import CLibPQ
+
+/// The rows of one query. Owns its `PGresult`, which is freed in `deinit` and nowhere else.
+public final class PostgresResult {
+    private let handle: OpaquePointer
+
+    init(owning handle: OpaquePointer) {
+        self.handle = handle
+    }
+
+    deinit {
+        PQclear(handle)
+    }
+
+    public var count: Int { Int(PQntuples(handle)) }
+    public var columnCount: Int { Int(PQnfields(handle)) }
+
+    /// Rows affected by an INSERT, UPDATE or DELETE (0 for other statements).
+    public var affectedRows: Int {
+        guard let text = PQcmdTuples(handle) else { return 0 }
+        return Int(String(cString: text)) ?? 0
+    }
+
+    public func columnName(_ index: Int) -> String {
+        guard let name = PQfname(handle, Int32(index)) else { return "column \(index)" }
+        return String(cString: name)
+    }
+
+    func columnIndex(_ name: String) -> Int? {
+        let index = Int(PQfnumber(handle, name))
+        return index >= 0 ? index : nil
+    }
+
+    func columnType(_ index: Int) -> UInt32 { UInt32(PQftype(handle, Int32(index))) }
+
+    func isNull(row: Int, column: Int) -> Bool { PQgetisnull(handle, Int32(row), Int32(column)) == 1 }
+
+    func text(row: Int, column: Int) -> String {
+        guard let value = PQgetvalue(handle, Int32(row), Int32(column)) else { return "" }
+        return String(cString: value)
+    }
+
+    public subscript(_ row: Int) -> PostgresRow { PostgresRow(result: self, index: row) }
+
+    public var rows: [PostgresRow] { (0..<count).map { PostgresRow(result: self, index: $0) } }
+
+    /// The first row, or an error naming what was expected.
+    public func single() throws(PostgresError) -> PostgresRow {
+        guard count >= 1 else {
+            throw PostgresError(code: .unexpectedResult, message: "the query returned no row where one was expected")
+        }
+        return self[0]
+    }
+}
+
+/// One row of a `PostgresResult`, read column by column into Swift types.
+public struct PostgresRow {
+    let result: PostgresResult
+    public let index: Int
+
+    /// Reads the column at `column` (0-based) as `T`; use an optional type for nullable columns.
+    public func decode<T: PostgresDecodable>(_ column: Int, as type: T.Type = T.self) throws(PostgresError) -> T {
+        guard column >= 0 && column < result.columnCount else {
+            throw PostgresError(code: .decoding, message: "no column \(column); the row has \(result.columnCount)")
+        }
+        let name = result.columnName(column)
+        let oid = result.columnType(column)
+        if let accepted = T.acceptedTypes, !accepted.contains(oid) {
+            throw PostgresError(code: .decoding,
+                                message: "column '\(name)' is \(PostgresTypeOID.name(oid)), which cannot be read as \(T.swiftName)")
+        }
+        if result.isNull(row: index, column: column) {
+            guard let value = T.decodeNull() else {
+                throw PostgresError(code: .decoding,
+                                    message: "column '\(name)' is NULL; read it as \(T.swiftName)? to accept NULL")
+            }
+            return value
+        }
+        let text = result.text(row: index, column: column)
+        guard let value = T.decode(text: text) else {
+            throw PostgresError(code: .decoding,
+                                message: "column '\(name)' (\(PostgresTypeOID.name(oid))) holds a value that is not a valid \(T.swiftName)")
+        }
+        return value
+    }
+
+    /// Reads the column named `column`.
+    public func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws(PostgresError) -> T {
+        guard let position = result.columnIndex(column) else {
+            throw PostgresError(code: .decoding, message: "the result has no column named '\(column)'")
+        }
+        return try decode(position, as: type)
+    }
+}
