@@ -4,6 +4,7 @@
 #   pg_cluster_start DIR [DATABASE]          initdb in DIR/data, start, create DATABASE (default chikaya)
 #   pg_cluster_reuse_or_start DIR [DATABASE] reuse the server running on DIR/data, else start it (data kept)
 #   pg_cluster_stop [DIR]                    stop it: pg_ctl stop -m fast, then its postmaster pid if need be
+#   pg_cluster_is_running DIR                true when a server runs on DIR/data
 #
 # Layout of DIR: data/ (PGDATA), server.log, port, and the unix socket (when DIR's path is short enough).
 # As root, DIR belongs to the `postgres` OS user and the server runs as it (runuser); otherwise as
@@ -258,6 +259,16 @@ pg_cluster_reuse_or_start() {
     fi
     _pg_create_database "$db" || return 1
     _pg_export "$_PG_PORT" "$db" "$_PG_SOCKET_DIR"
+}
+
+# True when a server runs on DIR/data.
+pg_cluster_is_running() {
+    [[ -d "$1/data" ]] || return 1
+    local dir pid
+    dir=$(cd "$1" && pwd -P)
+    _pg_vars "$dir" || return 1
+    pid=$(_pg_postmaster_pid || true)
+    [[ -n "$pid" ]] && _pg_is_ours "$pid"
 }
 
 # Stops the server of DIR (default: the one started last): pg_ctl stop -m fast, then, if it still
