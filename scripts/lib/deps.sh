@@ -44,4 +44,5 @@ ensure_packages() {
 }
 
 # The packages every script of the project needs (build, test cluster, Python peers).
+# shellcheck disable=SC2034 # used by the scripts that source this file
 chikaya_base_packages=(postgresql libpq-dev libssl-dev pkg-config python3 openssl)

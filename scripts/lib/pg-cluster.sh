@@ -46,7 +46,7 @@ pg_bindir() {
             printf '%s\n' "$dir"
             return 0
         fi
-    done < <(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r)
+    done < <(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r)
     if command -v initdb >/dev/null 2>&1; then
         dir=$(dirname "$(readlink -f "$(command -v initdb)")")
         printf '%s\n' "$dir"
