@@ -23,6 +23,9 @@
 #                           /bin/sh -c "$CHIKAYA_TEST_PG_RESTART"
 #   CHIKAYA_TEST_PG_PORT CHIKAYA_TEST_PG_BINDIR CHIKAYA_TEST_PG_SOCKET_DIR (empty when TCP only)
 
+# shellcheck source=scripts/lib/process.sh
+source "$(dirname "${BASH_SOURCE[0]}")/process.sh"
+
 PG_CLUSTER_USER=${PG_CLUSTER_USER:-chikaya}
 _PG_CLUSTER_DIR=
 _PG_CLUSTER_PID=
@@ -66,7 +69,7 @@ pg_free_port() {
     fi
     for _ in $(seq 1 50); do
         port=$((20000 + RANDOM % 20000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        if ! port_is_listening "$port"; then
             printf '%s\n' "$port"
             return 0
         fi
@@ -104,9 +107,7 @@ _pg_postmaster_pid() {
 
 # True when PID is alive and is the postmaster of our data directory (never touch another's server).
 _pg_is_ours() {
-    local pid=$1
-    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$_PG_DATA"
+    pid_runs "$1" "$_PG_DATA"
 }
 
 _pg_export() {
@@ -253,7 +254,7 @@ pg_cluster_reuse_or_start() {
     else
         [[ -f "$_PG_DATA/PG_VERSION" ]] || _pg_initdb || return 1
         # The same port as last time when it is still free.
-        if [[ -n "$port" ]] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then port=; fi
+        if [[ -n "$port" ]] && port_is_listening "$port"; then port=; fi
         _pg_start_server "$port" || return 1
         echo "==> started PostgreSQL on 127.0.0.1:$_PG_PORT (pid $_PG_CLUSTER_PID, data in $_PG_DATA)"
     fi
@@ -289,18 +290,7 @@ pg_cluster_stop() {
         _pg_as "$_PG_BINDIR/pg_ctl" -D "$_PG_DATA" -m fast -w -t 30 -s stop >/dev/null 2>&1 || true
     fi
     for pid in "${pids[@]}"; do
-        _pg_is_ours "$pid" || continue
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            _pg_is_ours "$pid" || break
-            sleep 0.1
-        done
-        if _pg_is_ours "$pid"; then
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    done
-    for pid in "${pids[@]}"; do
-        if _pg_is_ours "$pid"; then
+        if ! terminate_pid "$pid" "$_PG_DATA"; then
             echo "error: could not stop the PostgreSQL server pid $pid" >&2
             return 1
         fi
