@@ -6,6 +6,8 @@ public enum MIMEError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A header that cannot be folded under the 998-octet line limit of RFC 5322 §2.1.1.
     case headerTooLong(field: String)
     case missingRecipient
+    /// A Message-ID, language tag or URL that does not have the shape its header needs.
+    case invalidHeaderValue(field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -13,6 +15,7 @@ public enum MIMEError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidAddress(let address, let reason): "invalid email address '\(address)': \(reason)"
         case .headerTooLong(let field): "the \(field) header has a word longer than 998 octets"
         case .missingRecipient: "a message needs at least one recipient"
+        case .invalidHeaderValue(let field, let reason): "invalid \(field) header value: \(reason)"
         }
     }
 }
