@@ -1,5 +1,5 @@
 import Postgres
 import Routing
-import Mail
+@_exported import Mail
 /// Namespace of the domain layer.
 public enum ChikayaCore {}

@@ -6,6 +6,7 @@ import Glibc
 /// Every command, in the order `chikaya --help` lists them.
 let commands: [any Command.Type] = [
     VersionCommand.self,
+    MailCommand.self,
 ]
 
 @MainActor func printUsage() {
