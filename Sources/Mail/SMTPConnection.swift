@@ -239,12 +239,12 @@ public final class SMTPConnection {
             let line = try io { () throws(SMTPError) in try channel.readLine(deadline: deadline, phase: phase) }
             let reply: SMTPReply?
             do { reply = try parser.feed(line) } catch {
-                broken = true
+                abandon()
                 throw SMTPError(.protocolViolation, phase: phase, detail: error.description)
             }
             guard let reply else { continue }
             if reply.code == 421 {
-                broken = true
+                abandon()
                 throw SMTPError(.rejected, phase: phase, reply: reply, detail: "the server is closing the session")
             }
             return reply
@@ -268,7 +268,7 @@ public final class SMTPConnection {
     /// Any I/O failure leaves the session in an unknown state.
     private func io<T>(_ body: () throws(SMTPError) -> T) throws(SMTPError) -> T {
         do { return try body() } catch {
-            broken = true
+            abandon()
             throw error
         }
     }
