@@ -45,7 +45,7 @@ def main():
         ok = (isinstance(auth_data, LoginPassword)
               and auth_data.login.decode() == args.user
               and auth_data.password.decode() == args.password)
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     controller = Controller(
         SavingHandler(args.maildir), hostname="127.0.0.1", port=args.port,

@@ -13,7 +13,8 @@ print(json.dumps({
     "subject": str(message["subject"]),
     "from": str(message["from"]),
     "to": str(message["to"]),
-    "text": text.get_content() if text else None,
-    "html": html.get_content() if html else None,
+    # Bodies travel in canonical CRLF form (RFC 2045); compare them as local text.
+    "text": text.get_content().replace("\r\n", "\n") if text else None,
+    "html": html.get_content().replace("\r\n", "\n") if html else None,
     "defects": [type(d).__name__ for part in message.walk() for d in part.defects],
 }, ensure_ascii=False))
