@@ -8,6 +8,7 @@ let commands: [any Command.Type] = [
     MigrateCommand.self,
     SubmitCommand.self,
     VersionCommand.self,
+    MailCommand.self,
 ]
 
 @MainActor func printUsage() {

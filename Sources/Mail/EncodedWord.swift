@@ -1,0 +1,49 @@
+import Foundation
+
+/// RFC 2047 encoded-words (`=?UTF-8?B?...?=`) for header text that is not ASCII.
+enum EncodedWord {
+    /// RFC 2047 §2: an encoded-word is at most 75 characters.
+    static let maxLength = 75
+    private static let overhead = "=?UTF-8?B??=".count
+
+    /// Splits `text` into encoded-words of at most `maxLength` characters each (the first at most
+    /// `firstMaxLength`, to leave room for the header name), cutting only between whole characters
+    /// so that no word holds half of a UTF-8 sequence or a letter without its marks.
+    static func encode(_ text: String, firstMaxLength: Int = maxLength) -> [String] {
+        var words: [String] = []
+        var pending: [UInt8] = []
+        var limit = capacity(forWordLength: firstMaxLength)
+        func flush() {
+            guard !pending.isEmpty else { return }
+            words.append("=?UTF-8?B?" + Data(pending).base64EncodedString() + "?=")
+            pending = []
+            limit = capacity(forWordLength: maxLength)
+        }
+        for character in text {
+            let bytes = Array(String(character).utf8)
+            if pending.count + bytes.count > limit { flush() }
+            if bytes.count <= limit {
+                pending += bytes
+                continue
+            }
+            // A single character too big for a word (long combining sequences): fall back to
+            // its scalars, which are still whole UTF-8 sequences.
+            for scalar in character.unicodeScalars {
+                let scalarBytes = Array(String(scalar).utf8)
+                if pending.count + scalarBytes.count > limit { flush() }
+                pending += scalarBytes
+            }
+        }
+        flush()
+        return words
+    }
+
+    /// Octets of text that fit in a word of `length` characters: base64 gives 4 per 3.
+    private static func capacity(forWordLength length: Int) -> Int {
+        max(1, (max(4, length - overhead) / 4) * 3)
+    }
+
+    static func needsEncoding(_ text: String) -> Bool {
+        text.utf8.contains { $0 >= 128 || ($0 < 32 && $0 != 9) } || text.contains("=?")
+    }
+}

@@ -1,2 +1,0 @@
-/// Namespace of the mail layer: SMTP client, MIME builder and templates.
-public enum Mail {}

@@ -1,0 +1,99 @@
+import Foundation
+
+/// A filled template, ready for `MIMEMessage`.
+public struct RenderedMail: Sendable, Equatable {
+    public let subject: String
+    public let text: String
+    public let html: String
+}
+
+/// Email templates loaded once at start-up from `config/templates/NAME/LANG.{subject,txt,html}`.
+/// Which names exist and which placeholders each may use is the caller's to say, so department
+/// deliveries can add their own set later; everything is checked at load time.
+public struct MailTemplates: Sendable {
+    /// The placeholders of the citizen status emails.
+    public static let statusPlaceholders: Set<String> = ["reference", "department", "status", "note", "tracking_url"]
+    /// One template per complaint status a citizen hears about.
+    public static let statusTemplates: [String: Set<String>] = Dictionary(
+        uniqueKeysWithValues: ["assigned", "in_progress", "resolved", "rejected", "triage"].map { ($0, statusPlaceholders) })
+    public static let defaultLanguages = ["ar", "fr"]
+
+    private struct Entry: Sendable {
+        let subject: Template
+        let text: Template
+        let html: Template
+    }
+
+    private let entries: [String: Entry]
+    public let languages: [String]
+    public var names: [String] { Array(Set(entries.keys.map { String($0.split(separator: "/")[0]) })).sorted() }
+
+    public static func load(directory: String,
+                            templates: [String: Set<String>] = statusTemplates,
+                            languages: [String] = defaultLanguages) throws(TemplateError) -> MailTemplates {
+        var entries: [String: Entry] = [:]
+        for (name, allowed) in templates.sorted(by: { $0.key < $1.key }) {
+            for language in languages {
+                let base = "\(directory)/\(name)/\(language)"
+                let subject = try read("\(base).subject", allowed: allowed)
+                let text = try read("\(base).txt", allowed: allowed)
+                let html = try read("\(base).html", allowed: allowed)
+                if language == "ar" {
+                    let source = (try? String(contentsOfFile: "\(base).html", encoding: .utf8)) ?? ""
+                    guard source.contains("dir=\"rtl\""), source.contains("lang=\"ar\"") else {
+                        throw TemplateError(file: "\(base).html", "Arabic HTML needs dir=\"rtl\" and lang=\"ar\" on its root element")
+                    }
+                }
+                entries["\(name)/\(language)"] = Entry(subject: subject, text: text, html: html)
+            }
+        }
+        return MailTemplates(entries: entries, languages: languages)
+    }
+
+    private init(entries: [String: Entry], languages: [String]) {
+        self.entries = entries
+        self.languages = languages
+    }
+
+    private static func read(_ path: String, allowed: Set<String>) throws(TemplateError) -> Template {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TemplateError(file: path, "template file is missing")
+        }
+        let source: String
+        do { source = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw TemplateError(file: path, "cannot read as UTF-8: \(error.localizedDescription)")
+        }
+        var trimmed = source
+        while trimmed.hasSuffix("\n") { trimmed.removeLast() }
+        guard !trimmed.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw TemplateError(file: path, "template file is empty")
+        }
+        return try Template(source: path.hasSuffix(".subject") ? trimmed : trimmed + "\n", file: path, allowed: allowed)
+    }
+
+    public func render(_ name: String, language: String, values: [String: String]) throws(TemplateError) -> RenderedMail {
+        guard let entry = entries["\(name)/\(language)"] else {
+            throw TemplateError(file: "\(name)/\(language)", "no such template loaded (names: \(names.joined(separator: ", ")); languages: \(languages.joined(separator: ", ")))")
+        }
+        let subject = try entry.subject.render(values) { $0.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ") }
+        let text = try entry.text.render(values) { $0 }
+        let html = try entry.html.render(values, escape: Self.escapeHTML)
+        return RenderedMail(subject: subject, text: text, html: html)
+    }
+
+    static func escapeHTML(_ value: String) -> String {
+        var out = ""
+        out.reserveCapacity(value.count)
+        for character in value {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}

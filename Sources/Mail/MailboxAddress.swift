@@ -1,0 +1,39 @@
+import Foundation
+
+/// An address with an optional display name, as it appears in From, To and Reply-To.
+public struct MailboxAddress: Sendable, Equatable {
+    public var name: String?
+    public var address: String
+
+    public init(_ address: String, name: String? = nil) {
+        self.address = address
+        self.name = name
+    }
+
+    /// Header tokens: the name (quoted, or as encoded-words when not ASCII) then `<address>`.
+    func headerTokens(field: String, firstMaxLength: Int) throws(MIMEError) -> [String] {
+        try HeaderValue.check(address, field: field)
+        try EmailAddress.validate(address)
+        guard let name, !name.isEmpty else { return [address] }
+        try HeaderValue.check(name, field: field)
+        if EncodedWord.needsEncoding(name) {
+            return EncodedWord.encode(name, firstMaxLength: firstMaxLength) + ["<\(address)>"]
+        }
+        let specials = Set("()<>[]:;@\\,.\"")
+        if name.contains(where: { specials.contains($0) }) {
+            let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return ["\"\(escaped)\"", "<\(address)>"]
+        }
+        return name.split(separator: " ").map(String.init) + ["<\(address)>"]
+    }
+}
+
+/// The one gate every header value passes: a CR or LF would start a new header (or end the
+/// header block), so it is refused outright instead of being cleaned up silently.
+enum HeaderValue {
+    static func check(_ value: String, field: String) throws(MIMEError) {
+        if value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) {
+            throw .headerInjection(field: field)
+        }
+    }
+}

@@ -1,0 +1,275 @@
+import Foundation
+
+/// One SMTP session with a relay, reused for many messages. Blocking I/O with a deadline per phase:
+/// call it from a thread of its own, never from Swift's cooperative pool. Not thread-safe.
+///
+/// Once a failure leaves the session in doubt (421, a drop, a timeout, a reply out of step) the
+/// connection turns unusable and must be replaced; a plain refused transaction is followed by
+/// RSET and the connection stays in service.
+public final class SMTPConnection {
+    public let configuration: SMTPConfiguration
+    public private(set) var greeting = SMTPReply(code: 0, lines: [])
+    public private(set) var extensions = SMTPExtensions()
+    /// Whether the session is encrypted (after implicit TLS or STARTTLS).
+    public var isEncrypted: Bool { channel.isTLS }
+    /// Pipelining can be switched off to measure or to work around a broken server.
+    public var usePipelining = true
+
+    private let channel: SocketChannel
+    private let tls: TLSContext
+    private var broken = false
+    private var closed = false
+
+    public var isUsable: Bool { !broken && !closed }
+
+    public init(configuration: SMTPConfiguration, tls: TLSContext) throws(SMTPError) {
+        self.configuration = configuration
+        self.tls = tls
+        channel = try SocketChannel(host: configuration.host, port: configuration.port, timeout: configuration.timeouts.connect)
+        do {
+            try openSession()
+        } catch {
+            broken = true
+            channel.close()
+            throw error
+        }
+    }
+
+    deinit { channel.close() }
+
+    private func openSession() throws(SMTPError) {
+        let timeouts = configuration.timeouts
+        if configuration.tls == .implicit {
+            try channel.startTLS(context: tls, serverName: configuration.host, timeout: timeouts.connect)
+        }
+        greeting = try readReply(timeout: timeouts.greeting, phase: "greeting")
+        guard greeting.code == 220 else {
+            throw SMTPError(.sessionRefused, phase: "greeting", reply: greeting)
+        }
+        try hello()
+        if configuration.tls == .startTLS {
+            guard extensions.offers("STARTTLS") else {
+                throw SMTPError(.unsupported, phase: "STARTTLS",
+                                detail: "the server does not offer STARTTLS; use tls=none only for a trusted local relay")
+            }
+            let reply = try command("STARTTLS", timeout: timeouts.command, phase: "STARTTLS")
+            guard reply.code == 220 else { throw SMTPError(.sessionRefused, phase: "STARTTLS", reply: reply) }
+            // Anything already buffered was sent in clear before the handshake and could be an
+            // injected reply; RFC 3207 §6 says to trust nothing from before TLS.
+            guard !channel.hasBufferedInput else {
+                throw SMTPError(.protocolViolation, phase: "STARTTLS", detail: "data received before the TLS handshake")
+            }
+            try channel.startTLS(context: tls, serverName: configuration.host, timeout: timeouts.connect)
+            extensions = SMTPExtensions()
+            try hello()
+        }
+        if configuration.hasCredentials { try authenticate() }
+    }
+
+    /// EHLO, or HELO when the server does not know EHLO (500/502).
+    private func hello() throws(SMTPError) {
+        let name = configuration.heloName
+        let reply = try command("EHLO \(name)", timeout: configuration.timeouts.command, phase: "EHLO")
+        if reply.isPositiveCompletion {
+            extensions = SMTPExtensions(ehloReply: reply)
+            return
+        }
+        guard reply.code == 500 || reply.code == 502 else {
+            throw SMTPError(.sessionRefused, phase: "EHLO", reply: reply)
+        }
+        let helo = try command("HELO \(name)", timeout: configuration.timeouts.command, phase: "HELO")
+        guard helo.isPositiveCompletion else { throw SMTPError(.sessionRefused, phase: "HELO", reply: helo) }
+        extensions = SMTPExtensions()
+    }
+
+    /// AUTH PLAIN (RFC 4616) or LOGIN; the credentials go out base64 and never into an error.
+    private func authenticate() throws(SMTPError) {
+        guard channel.isTLS || configuration.allowInsecureAuth else {
+            throw SMTPError(.authentication, phase: "AUTH", detail: "refusing to send the password over an unencrypted connection")
+        }
+        let user = configuration.username ?? ""
+        let password = configuration.password ?? ""
+        let mechanisms = extensions.authMechanisms
+        let timeout = configuration.timeouts.command
+        let reply: SMTPReply
+        if mechanisms.contains("PLAIN") {
+            let token = Data(([0] + Array(user.utf8) + [0] + Array(password.utf8))).base64EncodedString()
+            reply = try command("AUTH PLAIN \(token)", timeout: timeout, phase: "AUTH")
+        } else if mechanisms.contains("LOGIN") {
+            let start = try command("AUTH LOGIN", timeout: timeout, phase: "AUTH")
+            guard start.code == 334 else { throw SMTPError(.authentication, phase: "AUTH", reply: start) }
+            let afterUser = try command(Data(user.utf8).base64EncodedString(), timeout: timeout, phase: "AUTH")
+            guard afterUser.code == 334 else { throw SMTPError(.authentication, phase: "AUTH", reply: afterUser) }
+            reply = try command(Data(password.utf8).base64EncodedString(), timeout: timeout, phase: "AUTH")
+        } else {
+            throw SMTPError(.unsupported, phase: "AUTH",
+                            detail: "the server offers no PLAIN or LOGIN authentication (offers: \(mechanisms.sorted().joined(separator: " ")))")
+        }
+        guard reply.code == 235 else { throw SMTPError(.authentication, phase: "AUTH", reply: reply) }
+    }
+
+    /// Sends one message. Returns the server's reply to the final dot, which says it took it.
+    @discardableResult
+    public func send(_ envelope: Envelope, data: [UInt8]) throws(SMTPError) -> SMTPReply {
+        guard isUsable else {
+            throw SMTPError(.unusableConnection, phase: "MAIL", detail: "this connection failed earlier or was closed; open a new one")
+        }
+        guard !envelope.recipients.isEmpty else {
+            throw SMTPError(.invalidAddress, phase: "RCPT", detail: "no recipient")
+        }
+        for address in (envelope.sender.isEmpty ? [] : [envelope.sender]) + envelope.recipients {
+            do { try EmailAddress.validate(address) } catch {
+                throw SMTPError(.invalidAddress, phase: address == envelope.sender ? "MAIL" : "RCPT", detail: error.description)
+            }
+        }
+        let needsUTF8 = ([envelope.sender] + envelope.recipients).contains(where: EmailAddress.requiresSMTPUTF8)
+        if needsUTF8 && !extensions.offers("SMTPUTF8") {
+            throw SMTPError(.needsSMTPUTF8, phase: "MAIL", detail: "an address is not ASCII and the server does not offer SMTPUTF8")
+        }
+        let has8Bit = data.contains { $0 >= 128 }
+        let offers8Bit = extensions.offers("8BITMIME")
+        if has8Bit && !offers8Bit {
+            throw SMTPError(.needs8BitMIME, phase: "MAIL", detail: "the message has 8-bit octets and the server does not offer 8BITMIME")
+        }
+        if let limit = extensions.sizeLimit, data.count > limit {
+            throw SMTPError(.messageTooLarge, phase: "MAIL", detail: "\(data.count) octets, the server takes at most \(limit)")
+        }
+        let stream: [UInt8]
+        do { stream = try SMTPDataEncoder.encode(data) } catch {
+            throw SMTPError(.invalidMessage, phase: "DATA", detail: "line \(error.lineNumber) is longer than 998 octets")
+        }
+
+        var mail = "MAIL FROM:<\(envelope.sender)>"
+        if extensions.offers("SIZE") { mail += " SIZE=\(data.count)" }
+        if has8Bit { mail += " BODY=8BITMIME" }
+        if needsUTF8 { mail += " SMTPUTF8" }
+        let recipients = envelope.recipients.map { "RCPT TO:<\($0)>" }
+        let timeouts = configuration.timeouts
+
+        if usePipelining && extensions.offers("PIPELINING") {
+            // RFC 2920: MAIL, every RCPT and DATA go in one write; replies come back in order.
+            let batch = ([mail] + recipients + ["DATA"]).map { $0 + "\r\n" }.joined()
+            try io { () throws(SMTPError) in try channel.write(Array(batch.utf8), timeout: timeouts.command, phase: "MAIL") }
+            let mailReply = try readReply(timeout: timeouts.command, phase: "MAIL")
+            var refused: (reply: SMTPReply, phase: String)? = mailReply.isPositiveCompletion ? nil : (mailReply, "MAIL")
+            for _ in recipients {
+                let reply = try readReply(timeout: timeouts.command, phase: "RCPT")
+                if refused == nil && !reply.isPositiveCompletion { refused = (reply, "RCPT") }
+            }
+            let dataReply = try readReply(timeout: timeouts.dataInitiation, phase: "DATA")
+            if let refused {
+                if dataReply.code == 354 {
+                    // The server would take a body for the recipients it accepted; the only way
+                    // to send nobody a partial delivery is to drop the session.
+                    abandon()
+                } else {
+                    reset()
+                }
+                throw SMTPError(.rejected, phase: refused.phase, reply: refused.reply)
+            }
+            guard dataReply.code == 354 else {
+                reset()
+                throw SMTPError(.rejected, phase: "DATA", reply: dataReply)
+            }
+        } else {
+            let mailReply = try command(mail, timeout: timeouts.command, phase: "MAIL")
+            guard mailReply.isPositiveCompletion else {
+                reset()
+                throw SMTPError(.rejected, phase: "MAIL", reply: mailReply)
+            }
+            for recipient in recipients {
+                let reply = try command(recipient, timeout: timeouts.command, phase: "RCPT")
+                guard reply.isPositiveCompletion else {
+                    reset()
+                    throw SMTPError(.rejected, phase: "RCPT", reply: reply)
+                }
+            }
+            let dataReply = try command("DATA", timeout: timeouts.dataInitiation, phase: "DATA")
+            guard dataReply.code == 354 else {
+                reset()
+                throw SMTPError(.rejected, phase: "DATA", reply: dataReply)
+            }
+        }
+
+        let blockSize = 64 * 1024
+        var offset = 0
+        while offset < stream.count {
+            let end = min(offset + blockSize, stream.count)
+            let block = Array(stream[offset..<end])
+            try io { () throws(SMTPError) in try channel.write(block, timeout: timeouts.dataBlock, phase: "message data") }
+            offset = end
+        }
+        let final: SMTPReply
+        do {
+            final = try readReply(timeout: timeouts.dataTermination, phase: "end of data")
+        } catch {
+            throw SMTPError(error.kind, phase: error.phase, reply: error.reply,
+                            detail: error.detail + " (the message may or may not have been delivered)")
+        }
+        guard final.isPositiveCompletion else {
+            throw SMTPError(.rejected, phase: "end of data", reply: final)
+        }
+        return final
+    }
+
+    /// QUIT, politely; the socket is closed whatever the server does.
+    public func close() {
+        guard !closed else { return }
+        if !broken {
+            var quick = configuration.timeouts.command
+            quick = min(quick, 5)
+            _ = try? command("QUIT", timeout: quick, phase: "QUIT")
+        }
+        closed = true
+        channel.close()
+    }
+
+    // MARK: - plumbing
+
+    private func command(_ line: String, timeout: Double, phase: String) throws(SMTPError) -> SMTPReply {
+        try io { () throws(SMTPError) in try channel.write(Array((line + "\r\n").utf8), timeout: timeout, phase: phase) }
+        return try readReply(timeout: timeout, phase: phase)
+    }
+
+    /// One whole reply. A 421 means the server is closing: the session is over.
+    private func readReply(timeout: Double, phase: String) throws(SMTPError) -> SMTPReply {
+        let deadline = Deadline(secondsFromNow: timeout)
+        var parser = SMTPReplyParser()
+        while true {
+            let line = try io { () throws(SMTPError) in try channel.readLine(deadline: deadline, phase: phase) }
+            let reply: SMTPReply?
+            do { reply = try parser.feed(line) } catch {
+                abandon()
+                throw SMTPError(.protocolViolation, phase: phase, detail: error.description)
+            }
+            guard let reply else { continue }
+            if reply.code == 421 {
+                abandon()
+                throw SMTPError(.rejected, phase: phase, reply: reply, detail: "the server is closing the session")
+            }
+            return reply
+        }
+    }
+
+    /// Ends a refused transaction so the next one starts clean; if even that fails, give up the session.
+    private func reset() {
+        guard let reply = try? command("RSET", timeout: configuration.timeouts.command, phase: "RSET"),
+              reply.isPositiveCompletion else {
+            abandon()
+            return
+        }
+    }
+
+    private func abandon() {
+        broken = true
+        channel.close()
+    }
+
+    /// Any I/O failure leaves the session in an unknown state.
+    private func io<T>(_ body: () throws(SMTPError) -> T) throws(SMTPError) -> T {
+        do { return try body() } catch {
+            abandon()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,61 @@
+/// Assembles reply lines into replies. A multi-line reply continues while the fourth character is
+/// `-`; the last line has a space or nothing after the code (a bare `250` or `250 ` is legal).
+struct SMTPReplyParser {
+    private var code: Int?
+    private var lines: [String] = []
+
+    /// A line that cannot be part of a reply; the connection is out of step and must go.
+    struct Malformed: Error, CustomStringConvertible {
+        let line: String
+        var description: String { "malformed reply line '\(line)'" }
+    }
+
+    /// Feeds one line without its CRLF; returns the reply once its last line has arrived.
+    mutating func feed(_ line: [UInt8]) throws(Malformed) -> SMTPReply? {
+        let text = String(decoding: line, as: UTF8.self)
+        guard line.count >= 3,
+              let d0 = digit(line[0]), (2...5).contains(d0),
+              let d1 = digit(line[1]), (0...5).contains(d1),
+              let d2 = digit(line[2])
+        else { throw Malformed(line: text) }
+        let lineCode = d0 * 100 + d1 * 10 + d2
+        if let code, code != lineCode { throw Malformed(line: text) }
+        code = lineCode
+
+        var isLast = true
+        var body: [UInt8] = []
+        if line.count > 3 {
+            switch line[3] {
+            case UInt8(ascii: "-"): isLast = false
+            case UInt8(ascii: " "): break
+            default: throw Malformed(line: text)
+            }
+            body = Array(line[4...])
+        }
+        lines.append(String(decoding: body, as: UTF8.self))
+        guard isLast else { return nil }
+
+        let reply = SMTPReply(code: lineCode, enhancedCode: Self.enhancedCode(lines[0], code: lineCode), lines: lines)
+        self.code = nil
+        lines = []
+        return reply
+    }
+
+    var isMidReply: Bool { code != nil }
+
+    private func digit(_ byte: UInt8) -> Int? {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) ? Int(byte - UInt8(ascii: "0")) : nil
+    }
+
+    /// RFC 3463: class.subject.detail, the class matching the reply's first digit.
+    static func enhancedCode(_ text: String, code: Int) -> String? {
+        let token = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true).first.map(String.init) ?? ""
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3,
+              parts[0] == "\(code / 100)",
+              parts[1].count >= 1, parts[1].count <= 3, parts[1].allSatisfy(\.isASCII), Int(parts[1]) != nil,
+              parts[2].count >= 1, parts[2].count <= 3, parts[2].allSatisfy(\.isASCII), Int(parts[2]) != nil
+        else { return nil }
+        return token
+    }
+}

@@ -1,0 +1,27 @@
+import Testing
+@testable import Mail
+
+@Suite struct DataEncoderTests {
+    func encode(_ text: String) throws -> String {
+        String(decoding: try SMTPDataEncoder.encode(Array(text.utf8)), as: UTF8.self)
+    }
+
+    @Test func leadingDotsAreDoubled() throws {
+        #expect(try encode(".\r\n..x\r\nmid.dle\r\n.end") == "..\r\n...x\r\nmid.dle\r\n..end\r\n.\r\n")
+    }
+
+    @Test func bareLineEndsBecomeCRLF() throws {
+        #expect(try encode("a\nb\rc\r\n") == "a\r\nb\r\nc\r\n.\r\n")
+    }
+
+    @Test func aDotAfterABareLineFeedIsStuffedToo() throws {
+        #expect(try encode("a\n.\nb") == "a\r\n..\r\nb\r\n.\r\n")
+    }
+
+    @Test func linesOver998OctetsAreRefused() throws {
+        #expect(try encode(String(repeating: "x", count: 998)).utf8.count == 998 + 2 + 3)
+        #expect(throws: SMTPDataEncoder.LineTooLong.self) {
+            _ = try SMTPDataEncoder.encode(Array(("ok\r\n" + String(repeating: "x", count: 999)).utf8))
+        }
+    }
+}

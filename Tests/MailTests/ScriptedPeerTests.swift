@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import Mail
+
+/// The client against scripted servers on loopback: the edge cases a real relay rarely shows on demand.
+@Suite(.serialized) struct ScriptedPeerTests {
+    static let tls: TLSContext? = try? TLSContext(caFile: nil)
+    let envelope = Envelope(sender: "notifications@casablanca.ma", recipients: ["citizen@example.ma"])
+    let body = Array("Subject: test\r\n\r\nHello\r\n.starts with a dot\r\n".utf8)
+
+    static let ehlo = ScriptedPeer.Step.send("250-peer.test\r\n250-8BITMIME\r\n250 SIZE 100000")
+    static let greeting = ScriptedPeer.Step.send("220 peer.test ESMTP")
+
+    func connect(_ peer: ScriptedPeer) throws -> SMTPConnection {
+        try SMTPConnection(configuration: SMTPConfiguration(url: peer.url, caFile: nil), tls: try #require(Self.tls))
+    }
+
+    static func transaction() -> [ScriptedPeer.Step] {
+        [.expect("MAIL FROM:<notifications@casablanca.ma> SIZE="), .send("250 2.1.0 ok"),
+         .expect("RCPT TO:<citizen@example.ma>"), .send("250 2.1.5 ok"),
+         .expect("DATA"), .send("354 go ahead"), .readData, .send("250 2.0.0 queued as A1")]
+    }
+
+    @Test func multiLineGreetingThenDelivery() throws {
+        let peer = try ScriptedPeer([.send("220-peer.test ESMTP\r\n220-second line\r\n220 third"), .expect("EHLO"), Self.ehlo]
+                                    + Self.transaction() + [.expect("QUIT"), .send("221 bye")])
+        let connection = try connect(peer)
+        #expect(connection.greeting.lines.count == 3)
+        let reply = try connection.send(envelope, data: body)
+        #expect(reply.code == 250 && reply.enhancedCode == "2.0.0")
+        #expect(connection.isUsable)
+        connection.close()
+        let seen = peer.finish()
+        #expect(seen.messages == ["Subject: test\r\n\r\nHello\r\n..starts with a dot"])
+        #expect(seen.commands.last == "QUIT")
+    }
+
+    @Test func reply421MidSessionMakesTheConnectionUnusable() throws {
+        let peer = try ScriptedPeer([Self.greeting, .expect("EHLO"), Self.ehlo,
+                                     .expect("MAIL"), .send("421 4.3.2 shutting down")])
+        let connection = try connect(peer)
+        let error = try #require(throws: SMTPError.self) { try connection.send(envelope, data: body) }
+        #expect(error.reply?.code == 421)
+        #expect(!error.isPermanent)
+        #expect(!connection.isUsable)
+        #expect(throws: SMTPError.self) { try connection.send(envelope, data: body) }
+        _ = peer.finish()
+    }
+
+    @Test func dropAfterTheFinalDotIsTransientAndUnusable() throws {
+        let peer = try ScriptedPeer([Self.greeting, .expect("EHLO"), Self.ehlo]
+                                    + Self.transaction().dropLast() + [.drop])
+        let connection = try connect(peer)
+        let error = try #require(throws: SMTPError.self) { try connection.send(envelope, data: body) }
+        #expect(error.kind == .connectionClosed)
+        #expect(error.phase == "end of data")
+        #expect(!error.isPermanent)
+        #expect(!connection.isUsable)
+        _ = peer.finish()
+    }
+
+    @Test func silentServerTimesOut() throws {
+        let peer = try ScriptedPeer([.silence(1)])
+        var configuration = try SMTPConfiguration(url: peer.url, caFile: nil)
+        configuration.timeouts = SMTPTimeouts(all: 0.5)
+        let started = Date()
+        let error = try #require(throws: SMTPError.self) { _ = try SMTPConnection(configuration: configuration, tls: try #require(Self.tls)) }
+        #expect(error.kind == .timeout)
+        #expect(error.phase == "greeting")
+        #expect(Date().timeIntervalSince(started) < 2)
+        _ = peer.finish()
+    }
+
+    @Test func transient452OnRecipientThenSuccessOnRetry() throws {
+        let peer = try ScriptedPeer([Self.greeting, .expect("EHLO"), Self.ehlo,
+                                     .expect("MAIL"), .send("250 ok"), .expect("RCPT"), .send("452 4.2.2 mailbox full"),
+                                     .expect("RSET"), .send("250 reset")]
+                                    + Self.transaction() + [.expect("QUIT"), .send("221 bye")])
+        let connection = try connect(peer)
+        let error = try #require(throws: SMTPError.self) { try connection.send(envelope, data: body) }
+        #expect(error.reply?.code == 452 && !error.isPermanent && error.phase == "RCPT")
+        #expect(connection.isUsable)
+        #expect(try connection.send(envelope, data: body).code == 250)
+        connection.close()
+        #expect(peer.finish().messages.count == 1)
+    }
+
+    @Test func reply550IsPermanentAndFollowedByRSET() throws {
+        let peer = try ScriptedPeer([Self.greeting, .expect("EHLO"), Self.ehlo,
+                                     .expect("MAIL"), .send("250 ok"), .expect("RCPT"), .send("550 5.1.1 no such user"),
+                                     .expect("RSET"), .send("250 reset"), .expect("QUIT"), .send("221 bye")])
+        let connection = try connect(peer)
+        let error = try #require(throws: SMTPError.self) { try connection.send(envelope, data: body) }
+        #expect(error.isPermanent)
+        #expect(error.reply?.enhancedCode == "5.1.1")
+        #expect(connection.isUsable)
+        connection.close()
+        #expect(peer.finish().commands.contains("RSET"))
+    }
+
+    @Test func ehlo502FallsBackToHELO() throws {
+        let peer = try ScriptedPeer([Self.greeting, .expect("EHLO"), .send("502 5.5.1 EHLO not implemented"),
+                                     .expect("HELO"), .send("250 peer.test"),
+                                     .expect("MAIL FROM:<notifications@casablanca.ma>"), .send("250 ok"),
+                                     .expect("RCPT"), .send("250 ok"), .expect("DATA"), .send("354 go"),
+                                     .readData, .send("250 ok"), .expect("QUIT"), .send("221 bye")])
+        let connection = try connect(peer)
+        #expect(connection.extensions.names.isEmpty)
+        #expect(try connection.send(envelope, data: body).code == 250)
+        connection.close()
+        let commands = peer.finish().commands
+        #expect(commands.contains { $0.hasPrefix("HELO ") })
+        #expect(commands.contains("MAIL FROM:<notifications@casablanca.ma>"))
+    }
+
+    @Test func pipeliningSendsMailRcptAndDataBeforeAnyReply() throws {
+        let peer = try ScriptedPeer([Self.greeting, .expect("EHLO"), .send("250-peer.test\r\n250 PIPELINING"),
+                                     .expect("MAIL"), .expect("RCPT"), .expect("DATA"),
+                                     .send("250 ok\r\n250 ok\r\n354 go"), .readData, .send("250 ok"),
+                                     .expect("QUIT"), .send("221 bye")])
+        let connection = try connect(peer)
+        #expect(try connection.send(envelope, data: body).code == 250)
+        connection.close()
+        #expect(peer.finish().messages.count == 1)
+    }
+
+    @Test func invalidAddressFailsPermanentlyWithoutTalking() throws {
+        let peer = try ScriptedPeer([Self.greeting, .expect("EHLO"), Self.ehlo, .expect("QUIT"), .send("221 bye")])
+        let connection = try connect(peer)
+        let error = try #require(throws: SMTPError.self) {
+            try connection.send(Envelope(sender: "a@b.ma", recipients: ["bad address@x"]), data: body)
+        }
+        #expect(error.kind == .invalidAddress && error.isPermanent)
+        let utf8 = try #require(throws: SMTPError.self) {
+            try connection.send(Envelope(sender: "a@b.ma", recipients: ["مواطن@example.ma"]), data: body)
+        }
+        #expect(utf8.kind == .needsSMTPUTF8 && utf8.isPermanent)
+        #expect(connection.isUsable)
+        connection.close()
+        #expect(peer.finish().commands.count == 2)
+    }
+}
