@@ -6,6 +6,8 @@ import Glibc
 /// Every command, in the order `chikaya --help` lists them.
 let commands: [any Command.Type] = [
     VersionCommand.self,
+    ClassifyCommand.self,
+    RulesCommand.self,
 ]
 
 @MainActor func printUsage() {
