@@ -8,6 +8,8 @@ let commands: [any Command.Type] = [
     MigrateCommand.self,
     SubmitCommand.self,
     VersionCommand.self,
+    ClassifyCommand.self,
+    RulesCommand.self,
     MailCommand.self,
 ]
 

@@ -1,0 +1,136 @@
+/// Routes complaint text to a department with a compiled rule set.
+///
+/// `classify` builds the full, explainable `Classification`; `decide` is the allocation-free path
+/// for batches, reusing a `Workspace` the caller keeps (one per thread).
+public struct Classifier: Sendable {
+    public let rules: RuleSet
+    private let triageIndex: Int
+
+    public init(rules: RuleSet) {
+        self.rules = rules
+        self.triageIndex = CityDirectory.departments.firstIndex { $0.code == CityDirectory.triageCode } ?? 0
+    }
+
+    /// Buffers reused between texts; keep one per thread.
+    public struct Workspace {
+        var scratch = Matcher.Scratch()
+        var scores: [Double] = Array(repeating: 0, count: CityDirectory.departments.count)
+        var counted: [Int32] = []
+        var status: [UInt8] = []  // per hit: 0 counted, 1 repeated, 2 excluded, 3 outside
+        var excludedBy: [Int32] = []
+        public init() {}
+    }
+
+    /// The department index (into `CityDirectory.departments`) and confidence of one decision.
+    public struct Decision: Sendable, Equatable {
+        public let departmentIndex: Int
+        public let confidence: Double
+        public let runnerUpIndex: Int?
+        public var department: String { CityDirectory.departments[departmentIndex].code }
+    }
+
+    public func classify(_ text: String, arrondissement: String?) -> Classification {
+        var workspace = Workspace()
+        var copy = text
+        let decision = copy.withUTF8 { decide(utf8: $0, arrondissement: arrondissement, workspace: &workspace) }
+        let utf8 = Array(text.utf8)
+        var matches: [RuleMatch] = []
+        let tokens = workspace.scratch.tokenizer.tokens
+        for (k, hit) in workspace.scratch.hits.enumerated() {
+            let rule = rules.rules[Int(hit.rule)]
+            let start = Int(tokens[Int(hit.first)].utf8Start), end = Int(tokens[Int(hit.end) - 1].utf8End)
+            let status: RuleMatch.Status = switch workspace.status[k] {
+            case 0: .counted
+            case 1: .repeated
+            case 2: .excluded(byLine: rules.rules[Int(workspace.excludedBy[k])].line)
+            default: .outsideArrondissement
+            }
+            if rule.isExclusion { continue }
+            matches.append(RuleMatch(term: rule.term, department: CityDirectory.departments[rule.department].code,
+                                     weight: rule.weight, file: rules.fileName, line: rule.line,
+                                     utf8Range: start..<end, text: String(decoding: utf8[start..<end], as: UTF8.self),
+                                     status: status))
+        }
+        var scores: [String: Double] = [:]
+        for (i, d) in CityDirectory.departments.enumerated() where i != triageIndex || workspace.scores[i] > 0 {
+            scores[d.code] = workspace.scores[i]
+        }
+        return Classification(department: decision.department, confidence: decision.confidence,
+                              runnerUp: decision.runnerUpIndex.map { CityDirectory.departments[$0].code },
+                              matches: matches, scores: scores,
+                              normalizedText: workspace.scratch.tokenizer.normalizedText,
+                              threshold: rules.threshold, margin: rules.margin, rulesVersion: rules.version)
+    }
+
+    /// Classifies UTF-8 text without building the explanation.
+    public func decide(utf8: UnsafeBufferPointer<UInt8>, arrondissement: String?, workspace: inout Workspace) -> Decision {
+        var areaBit: UInt32 = 0
+        if let arrondissement, let i = CityDirectory.arrondissements.firstIndex(where: { $0.code == arrondissement }) {
+            areaBit = 1 << UInt32(i)
+        }
+        return decide(utf8: utf8, arrondissementBit: areaBit, workspace: &workspace)
+    }
+
+    /// As `decide(utf8:arrondissement:workspace:)` with the arrondissement as a bit of
+    /// `CityDirectory.arrondissements` (1 << index; 0 when unknown), for batches.
+    public func decide(utf8: UnsafeBufferPointer<UInt8>, arrondissementBit: UInt32, workspace: inout Workspace) -> Decision {
+        rules.matcher.match(utf8: utf8, scratch: &workspace.scratch)
+        let hits = workspace.scratch.hits
+        for i in workspace.scores.indices { workspace.scores[i] = 0 }
+        workspace.status.removeAll(keepingCapacity: true)
+        workspace.excludedBy.removeAll(keepingCapacity: true)
+        workspace.counted.removeAll(keepingCapacity: true)
+        let all = rules.rules
+        for hit in hits {
+            let rule = all[Int(hit.rule)]
+            var status: UInt8 = 0
+            var by: Int32 = -1
+            if rule.isExclusion {
+                status = 2
+            } else if rule.arrondissementMask != 0 && rule.arrondissementMask & arrondissementBit == 0 {
+                status = 3
+            } else {
+                // An exclusion phrase of the same department overlapping the hit cancels it.
+                for other in hits where all[Int(other.rule)].isExclusion && all[Int(other.rule)].department == rule.department
+                    && other.first < hit.end && hit.first < other.end {
+                    status = 2
+                    by = other.rule
+                    break
+                }
+                if status == 0 {
+                    // Two spellings of one word (بناء, البناء) on the same tokens count once.
+                    let sameWords = hits.indices.contains { j in
+                        j < workspace.status.count && workspace.status[j] == 0 && hits[j].first == hit.first
+                            && hits[j].end == hit.end && all[Int(hits[j].rule)].department == rule.department
+                    }
+                    if sameWords || workspace.counted.contains(hit.rule) {
+                        status = 1
+                    } else {
+                        workspace.counted.append(hit.rule)
+                        workspace.scores[rule.department] += rule.weight
+                    }
+                }
+            }
+            workspace.status.append(status)
+            workspace.excludedBy.append(by)
+        }
+        var best = -1, second = -1
+        for (i, s) in workspace.scores.enumerated() where s > 0 {
+            if best < 0 || s > workspace.scores[best] {
+                second = best
+                best = i
+            } else if second < 0 || s > workspace.scores[second] {
+                second = i
+            }
+        }
+        guard best >= 0 else { return Decision(departmentIndex: triageIndex, confidence: 0, runnerUpIndex: nil) }
+        let top = workspace.scores[best]
+        let runner = second >= 0 ? workspace.scores[second] : 0
+        let runnerIndex: Int? = second >= 0 ? second : nil
+        guard best != triageIndex, top >= rules.threshold, top - runner >= rules.margin else {
+            return Decision(departmentIndex: triageIndex, confidence: 0, runnerUpIndex: best == triageIndex ? runnerIndex : best)
+        }
+        let strength = rules.threshold > 0 ? min(1, top / (2 * rules.threshold)) : 1
+        return Decision(departmentIndex: best, confidence: strength * top / (top + runner), runnerUpIndex: runnerIndex)
+    }
+}

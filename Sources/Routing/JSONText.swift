@@ -1,0 +1,41 @@
+/// The few JSON and number spellings the classifier's outputs need, without Foundation's encoder
+/// (which would cost more than classifying).
+enum JSONText {
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Shortest plain spelling: 2 rather than 2.0, 0.5, 0.333 (three decimals at most).
+    static func number(_ v: Double) -> String {
+        let scaled = (v * 1000).rounded()
+        if scaled == (v).rounded() * 1000 { return String(Int(v.rounded())) }
+        var text = fixed3(scaled / 1000)
+        while text.hasSuffix("0") { text.removeLast() }
+        return text
+    }
+
+    /// Three decimals, e.g. 0.857, without Foundation's formatter.
+    static func fixed3(_ v: Double) -> String {
+        let scaled = Int((abs(v) * 1000).rounded())
+        let frac = scaled % 1000
+        let fracText = frac < 10 ? "00\(frac)" : frac < 100 ? "0\(frac)" : "\(frac)"
+        return "\(v < 0 ? "-" : "")\(scaled / 1000).\(fracText)"
+    }
+}

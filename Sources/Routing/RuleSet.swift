@@ -1,0 +1,59 @@
+import Foundation
+
+/// A parsed, validated and compiled routing-rules file: what the classifier runs on.
+///
+/// `version` is a hash of the normalised content, so that editing whitespace, comments or the order
+/// of lines keeps it, and every decision can record which rules made it.
+public struct RuleSet: Sendable {
+    public let version: String
+    public let warnings: [RulesDiagnostic]
+    /// The file name the rules were read from, as diagnostics and matches print it.
+    public let fileName: String
+    /// A score must reach this to route a complaint anywhere.
+    public let threshold: Double
+    /// The winner must beat the runner-up by at least this much.
+    public let margin: Double
+    /// How many keyword and exclusion terms the file defines.
+    public var termCount: Int { rules.count }
+
+    let rules: [Rule]
+    let matcher: Matcher
+
+    init(fileName: String, threshold: Double, margin: Double, rules: [Rule], patterns: [WordPattern],
+         warnings: [RulesDiagnostic]) {
+        self.fileName = fileName
+        self.threshold = threshold
+        self.margin = margin
+        self.rules = rules
+        self.warnings = warnings
+        self.matcher = Matcher(patterns: patterns, rules: rules)
+        var lines = rules.map { rule -> String in
+            let area = rule.arrondissementMask == 0 ? "" : " @\(rule.arrondissementMask)"
+            return "\(CityDirectory.departments[rule.department].code) \(rule.isExclusion ? "exclude" : "\(rule.weight)")\(area): \(rule.canonical)"
+        }
+        lines.sort()
+        let canonical = "threshold=\(threshold)\nmargin=\(margin)\n" + lines.joined(separator: "\n")
+        self.version = ContentHash.hex(of: canonical)
+    }
+
+    public static func parse(source: String, fileName: String) throws(RulesFileError) -> RuleSet {
+        var parser = RulesParser(fileName: fileName)
+        return try parser.parse(source)
+    }
+
+    public static func load(path: String) throws(RulesFileError) -> RuleSet {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw RulesFileError(diagnostics: [RulesDiagnostic(
+                file: path, line: 0, column: 0, message: "cannot read the rules file: \(error.localizedDescription)",
+                isWarning: false)])
+        }
+        guard let source = String(data: data, encoding: .utf8) else {
+            throw RulesFileError(diagnostics: [RulesDiagnostic(
+                file: path, line: 0, column: 0, message: "the rules file is not valid UTF-8", isWarning: false)])
+        }
+        return try parse(source: source, fileName: path)
+    }
+}

@@ -1,0 +1,21 @@
+/// One problem found in a rules file, located by file, line and column (1-based), printed the
+/// way compilers print theirs so that editors can jump to it.
+public struct RulesDiagnostic: Sendable, CustomStringConvertible, Equatable {
+    public let file: String
+    public let line: Int
+    public let column: Int
+    public let message: String
+    public let isWarning: Bool
+
+    public init(file: String, line: Int, column: Int, message: String, isWarning: Bool) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+        self.isWarning = isWarning
+    }
+
+    public var description: String {
+        "\(file):\(line):\(column): \(isWarning ? "warning" : "error"): \(message)"
+    }
+}

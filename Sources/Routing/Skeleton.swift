@@ -1,0 +1,60 @@
+/// The consonant skeleton of a normalised token, in ASCII, shared by Arabic script and Arabizi.
+///
+/// Darija has no fixed spelling: zbel, zbal, zbl and الزبل are one word, ch/sh/x one sound, and
+/// vowels come and go. Keywords marked `~` are compared by skeleton so that all of these meet,
+/// while French keywords keep exact spelling (a skeleton would merge bus and bas).
+enum Skeleton {
+    static let ch: UInt32 = 0x43  // "C": ش, ch, sh, x
+
+    /// Writes the skeleton of `token` into `out` (cleared first).
+    static func build(_ token: UnsafeBufferPointer<UInt32>, into out: inout [UInt32]) {
+        out.removeAll(keepingCapacity: true)
+        let n = token.count
+        var i = 0
+        @inline(__always) func emit(_ c: UInt32) {
+            if out.last != c { out.append(c) }
+        }
+        while i < n {
+            let c = token[i]
+            let next: UInt32 = i + 1 < n ? token[i + 1] : 0
+            switch c {
+            case 0x61, 0x65, 0x69, 0x6F, 0x75, 0x79, 0x77: i += 1; continue  // a e i o u y w
+            case 0x63:  // c
+                if next == 0x68 { emit(ch); i += 2 } else { emit(0x6B); i += 1 }
+            case 0x73:  // s
+                if next == 0x68 { emit(ch); i += 2 } else { emit(0x73); i += 1 }
+            case 0x6B:  // k
+                if next == 0x68 { emit(0x78); i += 2 } else { emit(0x6B); i += 1 }
+            case 0x67:  // g, gh
+                emit(0x67); i += next == 0x68 ? 2 : 1
+            case 0x78: emit(ch); i += 1
+            case 0x70: emit(0x62); i += 1  // p -> b
+            case 0x76: emit(0x66); i += 1  // v -> f
+            case 0x61...0x7A, 0x30...0x39: emit(c); i += 1
+            case Tokenizer.arabiziH: emit(0x68); i += 1
+            // Arabic: long vowels, alef and hamza carry no consonant; a final ه is mostly ة.
+            case 0x0627, 0x0621, 0x0648, 0x064A: i += 1
+            case 0x0647: if i + 1 < n { emit(0x68) }; i += 1
+            case 0x0628, 0x067E: emit(0x62); i += 1
+            case 0x062A, 0x062B, 0x0637: emit(0x74); i += 1
+            case 0x062C: emit(0x6A); i += 1
+            case 0x062D: emit(0x68); i += 1
+            case 0x062E: emit(0x78); i += 1
+            case 0x062F, 0x0630, 0x0636, 0x0638: emit(0x64); i += 1
+            case 0x0631: emit(0x72); i += 1
+            case 0x0632: emit(0x7A); i += 1
+            case 0x0633, 0x0635: emit(0x73); i += 1
+            case 0x0634: emit(ch); i += 1
+            case 0x0639: emit(0x33); i += 1
+            case 0x063A, 0x06AD: emit(0x67); i += 1
+            case 0x0641, 0x06A4: emit(0x66); i += 1
+            case 0x0642: emit(0x71); i += 1
+            case 0x0643: emit(0x6B); i += 1
+            case 0x0644: emit(0x6C); i += 1
+            case 0x0645: emit(0x6D); i += 1
+            case 0x0646: emit(0x6E); i += 1
+            default: i += 1
+            }
+        }
+    }
+}
