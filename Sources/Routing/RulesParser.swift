@@ -39,7 +39,8 @@ struct RulesParser {
                                        warning: true))
         }
         if !errors.isEmpty {
-            throw RulesFileError(diagnostics: (errors + warnings).sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+            // Only the errors: warnings about a file that cannot be used would bury them.
+            throw RulesFileError(diagnostics: errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
         return RuleSet(fileName: fileName, threshold: threshold, margin: margin, rules: rules, patterns: patterns,
                        warnings: warnings)
