@@ -16,7 +16,7 @@ public struct Classifier: Sendable {
         var scratch = Matcher.Scratch()
         var scores: [Double] = Array(repeating: 0, count: CityDirectory.departments.count)
         var counted: [Int32] = []
-        var status: [UInt8] = []  // per hit: 0 counted, 1 repeated, 2 excluded, 3 outside
+        var status: [UInt8] = []  // per hit: 0 counted, 1 repeated, 2 excluded, 3 outside, 4 an exclusion
         var excludedBy: [Int32] = []
         public init() {}
     }
@@ -38,6 +38,7 @@ public struct Classifier: Sendable {
         let tokens = workspace.scratch.tokenizer.tokens
         for (k, hit) in workspace.scratch.hits.enumerated() {
             let rule = rules.rules[Int(hit.rule)]
+            if rule.isExclusion { continue }
             let start = Int(tokens[Int(hit.first)].utf8Start), end = Int(tokens[Int(hit.end) - 1].utf8End)
             let status: RuleMatch.Status = switch workspace.status[k] {
             case 0: .counted
@@ -45,7 +46,6 @@ public struct Classifier: Sendable {
             case 2: .excluded(byLine: rules.rules[Int(workspace.excludedBy[k])].line)
             default: .outsideArrondissement
             }
-            if rule.isExclusion { continue }
             matches.append(RuleMatch(term: rule.term, department: CityDirectory.departments[rule.department].code,
                                      weight: rule.weight, file: rules.fileName, line: rule.line,
                                      utf8Range: start..<end, text: String(decoding: utf8[start..<end], as: UTF8.self),
@@ -86,7 +86,7 @@ public struct Classifier: Sendable {
             var status: UInt8 = 0
             var by: Int32 = -1
             if rule.isExclusion {
-                status = 2
+                status = 4
             } else if rule.arrondissementMask != 0 && rule.arrondissementMask & arrondissementBit == 0 {
                 status = 3
             } else {
@@ -115,7 +115,7 @@ public struct Classifier: Sendable {
             workspace.excludedBy.append(by)
         }
         var best = -1, second = -1
-        for (i, s) in workspace.scores.enumerated() where s > 0 {
+        for (i, s) in workspace.scores.enumerated() where s > 0 && i != triageIndex {
             if best < 0 || s > workspace.scores[best] {
                 second = best
                 best = i
@@ -127,8 +127,10 @@ public struct Classifier: Sendable {
         let top = workspace.scores[best]
         let runner = second >= 0 ? workspace.scores[second] : 0
         let runnerIndex: Int? = second >= 0 ? second : nil
-        guard best != triageIndex, top >= rules.threshold, top - runner >= rules.margin else {
-            return Decision(departmentIndex: triageIndex, confidence: 0, runnerUpIndex: best == triageIndex ? runnerIndex : best)
+        // Triage keywords (taxes, thanks, spam) win when they weigh as much as the best department.
+        let triage = workspace.scores[triageIndex]
+        guard top >= rules.threshold, top - runner >= rules.margin, triage < top else {
+            return Decision(departmentIndex: triageIndex, confidence: 0, runnerUpIndex: best)
         }
         let strength = rules.threshold > 0 ? min(1, top / (2 * rules.threshold)) : 1
         return Decision(departmentIndex: best, confidence: strength * top / (top + runner), runnerUpIndex: runnerIndex)

@@ -190,8 +190,16 @@ struct Matcher: Sendable {
     }
 
     private func lookup(_ word: UnsafeBufferPointer<UInt32>, skeleton: Bool, scratch: inout Scratch) {
-        let exact = skeleton ? skeletonExact : plainExact
-        let prefix = skeleton ? skeletonPrefix : plainPrefix
+        if skeleton {
+            lookup(word, exact: skeletonExact, prefix: skeletonPrefix, scratch: &scratch)
+        } else {
+            lookup(word, exact: plainExact, prefix: plainPrefix, scratch: &scratch)
+        }
+    }
+
+    @inline(__always)
+    private func lookup(_ word: UnsafeBufferPointer<UInt32>, exact: borrowing KeyTable, prefix: borrowing KeyTable,
+                        scratch: inout Scratch) {
         guard exact.count > 0 || prefix.count > 0 else { return }
         let lengths = prefix.lengthMask
         var h = KeyTable.seed

@@ -15,7 +15,9 @@ public struct RulesDiagnostic: Sendable, CustomStringConvertible, Equatable {
         self.isWarning = isWarning
     }
 
+    /// `file:line:column: error: message`; about the whole file (line 0), `file: warning: message`.
     public var description: String {
-        "\(file):\(line):\(column): \(isWarning ? "warning" : "error"): \(message)"
+        let place = line > 0 ? "\(file):\(line):\(column)" : file
+        return "\(place): \(isWarning ? "warning" : "error"): \(message)"
     }
 }

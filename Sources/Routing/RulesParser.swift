@@ -8,6 +8,8 @@ struct RulesParser {
     private var threshold = 1.0
     private var margin = 0.5
     private var section: Int?
+    /// The last section header was wrong: its lines are not reported again as orphans.
+    private var sectionInvalid = false
     private var rules: [Rule] = []
     private var patterns: [WordPattern] = []
     private var patternIds: [WordPattern: Int32] = [:]
@@ -37,7 +39,8 @@ struct RulesParser {
                                        warning: true))
         }
         if !errors.isEmpty {
-            throw RulesFileError(diagnostics: (errors + warnings).sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+            // Only the errors: warnings about a file that cannot be used would bury them.
+            throw RulesFileError(diagnostics: errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
         return RuleSet(fileName: fileName, threshold: threshold, margin: margin, rules: rules, patterns: patterns,
                        warnings: warnings)
@@ -84,6 +87,8 @@ struct RulesParser {
     private mutating func parseSection(_ line: Scalars, _ body: Range<Int>, number: Int) {
         guard let close = line[body].firstIndex(of: "]") else {
             error(number, body.upperBound + 1, "missing ']' after the department code")
+            section = nil
+            sectionInvalid = true
             return
         }
         if let rest = RulesParser.trimmed(line, close + 1, body.upperBound) {
@@ -92,15 +97,18 @@ struct RulesParser {
         guard let codeRange = RulesParser.trimmed(line, body.lowerBound + 1, close) else {
             error(number, body.lowerBound + 2, "empty department code")
             section = nil
+            sectionInvalid = true
             return
         }
         let code = RulesParser.text(line, codeRange)
+        sectionInvalid = false
         if let index = CityDirectory.departments.firstIndex(where: { $0.code == code }) {
             section = index
         } else {
             error(number, codeRange.lowerBound + 1,
                   "unknown department code '\(code)'; known codes: \(CityDirectory.departments.map(\.code).joined(separator: ", "))")
             section = nil
+            sectionInvalid = true
         }
     }
 
@@ -165,6 +173,7 @@ struct RulesParser {
             }
         }
         guard let department = section else {
+            if sectionInvalid { return }
             error(number, (headRange?.lowerBound ?? 0) + 1, "keywords before any [department] section")
             return
         }

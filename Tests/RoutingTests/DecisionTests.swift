@@ -1,0 +1,68 @@
+import Testing
+@testable import Routing
+
+/// Threshold, margin, exclusions, arrondissement restriction and repeated words.
+struct DecisionTests {
+    static let source = """
+    threshold = 2
+    margin = 1
+    [eau-assainissement]
+    2: eau | fuite
+    1: robinet
+    exclude: descente d'eau pluviale
+    [voirie]
+    2: chaussee
+    1: trou
+    [transport]
+    3 @sidi-moumen, ain-sebaa: tram
+    """
+
+    @Test func belowTheThresholdGoesToTriage() throws {
+        #expect(try route("le robinet", Self.source) == "triage")       // 1 < 2
+        #expect(try route("le robinet fuit, fuite", Self.source) == "eau-assainissement")  // 1 + 2
+    }
+
+    @Test func theMarginDecidesCloseCalls() throws {
+        #expect(try route("fuite sur la chaussee", Self.source) == "triage")           // 2 vs 2
+        #expect(try route("fuite sur la chaussee, robinet", Self.source) == "eau-assainissement")  // 3 vs 2
+        let explained = Classifier(rules: try rules(Self.source)).classify("fuite sur la chaussee", arrondissement: nil)
+        #expect(explained.explanation().contains("margin"))
+        #expect(explained.runnerUp != nil)
+    }
+
+    @Test func oneWordRepeatedDoesNotAddUp() throws {
+        let result = Classifier(rules: try rules(Self.source)).classify("trou trou trou trou trou", arrondissement: nil)
+        #expect(result.scores["voirie"] == 1)
+        #expect(result.department == "triage")
+        #expect(result.matches.filter { $0.status == .repeated }.count == 4)
+    }
+
+    @Test func exclusionsCancelTheKeywordsTheyCover() throws {
+        #expect(try route("la descente d'eau pluviale est cassée", Self.source) == "triage")
+        let result = Classifier(rules: try rules(Self.source)).classify("descente d'eau pluviale", arrondissement: nil)
+        #expect(result.matches.first?.status == .excluded(byLine: 6))
+        // The same word elsewhere in the text still counts.
+        #expect(try route("descente d'eau pluviale, et de l'eau partout", Self.source) == "eau-assainissement")
+    }
+
+    @Test func arrondissementRestriction() throws {
+        #expect(try route("le tram", Self.source, arrondissement: "sidi-moumen") == "transport")
+        #expect(try route("le tram", Self.source, arrondissement: "ain-sebaa") == "transport")
+        #expect(try route("le tram", Self.source, arrondissement: "anfa") == "triage")
+        #expect(try route("le tram", Self.source, arrondissement: nil) == "triage")
+    }
+
+    @Test func confidenceIsBetweenZeroAndOne() throws {
+        let classifier = Classifier(rules: try rules(Self.source))
+        let strong = classifier.classify("fuite d'eau au robinet", arrondissement: nil)
+        let weak = classifier.classify("fuite, robinet, trou", arrondissement: nil)
+        #expect(strong.confidence > weak.confidence)
+        #expect((0...1).contains(strong.confidence))
+        #expect(classifier.classify("rien", arrondissement: nil).confidence == 0)
+    }
+
+    @Test func triageKeywordsWinTies() throws {
+        let source = "threshold = 1\nmargin = 0\n[triage]\n2: impot\n[proprete]\n2: ~zbel\n"
+        #expect(try route("impot dyal zbel", source) == "triage")
+    }
+}

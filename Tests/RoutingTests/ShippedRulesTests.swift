@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+@testable import Routing
+
+/// The rules file we ship meets the bars on the dev corpus.
+struct ShippedRulesTests {
+    /// <repo>/Tests/RoutingTests/ShippedRulesTests.swift -> <repo>
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func shippedRulesParseWithoutWarnings() throws {
+        let set = try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path)
+        #expect(set.warnings.isEmpty, "\(set.warnings)")
+    }
+
+    @Test func shippedRulesReachTheDevBars() throws {
+        let corpusPath = Self.repo.deletingLastPathComponent().appendingPathComponent("shared/corpus/dev.tsv").path
+        let source = try String(contentsOfFile: corpusPath, encoding: .utf8)
+        let corpus = try LabelledCorpus.parse(source, fileName: corpusPath)
+        let set = try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path)
+        let evaluation = Evaluation(corpus: corpus, classifier: Classifier(rules: set))
+        #expect(evaluation.total == 264)
+        #expect(evaluation.accuracy >= 0.95)
+        #expect(evaluation.macroF1 >= 0.93)
+        for language in evaluation.accuracyByLanguage {
+            #expect(language.accuracy >= 0.90, "\(language.lang)")
+        }
+        for department in evaluation.departments {
+            #expect(department.precision >= 0.90, "\(department.department)")
+        }
+    }
+}
