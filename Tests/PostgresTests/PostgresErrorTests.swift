@@ -14,6 +14,15 @@ import Testing
         #expect(error.description == "connection refused")
     }
 
+    /// The server's detail quotes row values (a citizen's email in "Key (email)=(...)"), so it is
+    /// kept on the error but never put in the text that goes to logs.
+    @Test func detailIsKeptButNotDescribed() {
+        let error = PostgresError(code: .server, message: "duplicate key", sqlState: "23505",
+                                  detail: "Key (email)=(citizen@example.ma) already exists.")
+        #expect(error.detail == "Key (email)=(citizen@example.ma) already exists.")
+        #expect(error.description == "SQLSTATE 23505: duplicate key")
+    }
+
     @Test func emptyHintIsNotPrinted() {
         let error = PostgresError(code: .server, message: "boom", sqlState: "XX000", hint: "")
         #expect(error.description == "SQLSTATE XX000: boom")
