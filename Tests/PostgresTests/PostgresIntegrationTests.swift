@@ -399,7 +399,6 @@ struct PostgresIntegrationTests {
     }
 
     @Test func missingDatabaseFailsWithConnectionFailed() throws {
-        let cluster = try #require(TestDatabase.clusterURL)
         let database = try TestDatabase("missing")
         database.drop()
         let error = try #require(throws: PostgresError.self) {
@@ -407,7 +406,6 @@ struct PostgresIntegrationTests {
         }
         #expect(error.code == .connectionFailed)
         #expect(error.message.contains(database.name))
-        _ = cluster
     }
 
     @Test func applicationNameIsVisibleToOperators() throws {
