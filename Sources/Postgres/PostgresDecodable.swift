@@ -36,8 +36,10 @@ enum PostgresTypeOID {
 
     static let integers: Set<UInt32> = [int2, int4, int8, oid]
 
-    static func name(_ oid: UInt32) -> String {
-        switch oid {
+    // The parameter is not named `oid`: a `case oid:` would then match the parameter itself
+    // (every type after `text` was named "oid").
+    static func name(_ type: UInt32) -> String {
+        switch type {
         case bool: "boolean"
         case int8: "bigint"
         case int2: "smallint"
@@ -53,7 +55,7 @@ enum PostgresTypeOID {
         case timestamptz: "timestamptz"
         case numeric: "numeric"
         case jsonb: "jsonb"
-        default: "type oid \(oid)"
+        default: "type oid \(type)"
         }
     }
 }

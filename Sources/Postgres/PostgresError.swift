@@ -1,7 +1,9 @@
 /// A failure of the database layer, with the server's fields kept apart.
 ///
-/// `description` is safe to log: it carries the SQLSTATE, the server's message, detail and hint,
-/// but never the values bound to a query (those may hold a citizen's text or address).
+/// `description` is safe to log: it carries the SQLSTATE, the server's message and hint, but never
+/// the values bound to a query (those may hold a citizen's text or address). The server's
+/// `detail` is left out of it because it quotes values ("Key (email)=(...)", "Failing row
+/// contains (...)"); it stays in `detail` for code that chooses to show it.
 public struct PostgresError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is; stable for callers to switch on.
     public enum Code: String, Sendable {
@@ -53,7 +55,6 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         var text = ""
         if let sqlState { text += "SQLSTATE \(sqlState): " }
         text += message
-        if let detail, !detail.isEmpty { text += " (detail: \(detail))" }
         if let hint, !hint.isEmpty { text += " (hint: \(hint))" }
         return text
     }

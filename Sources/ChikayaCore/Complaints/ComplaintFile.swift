@@ -20,7 +20,8 @@ public enum ComplaintFile {
     }
 
     public static func parse(_ text: String, fileName: String) throws(Problems) -> [NewComplaint] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+        // "\r\n" is one Character in Swift, so splitting on "\n" alone would leave a CRLF file whole.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map {
             $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
         }
         while let last = lines.last, last.isEmpty { lines.removeLast() }

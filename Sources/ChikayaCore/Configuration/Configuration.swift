@@ -144,7 +144,9 @@ extension Configuration {
         let explicit = path ?? environment["CHIKAYA_CONFIG"]
         let file = explicit ?? "config/chikaya.conf"
         if let text = try? String(contentsOfFile: file, encoding: .utf8) {
-            for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            // "\r\n" is one Character in Swift: splitting on "\n" alone would read a CRLF file as one line.
+            let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            for (number, rawLine) in lines.enumerated() {
                 let line = rawLine.trimmingCharacters(in: .whitespaces)
                 if line.isEmpty || line.hasPrefix("#") { continue }
                 guard let equals = line.firstIndex(of: "=") else {

@@ -1,0 +1,217 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+/// Runs the built `chikaya` binary as a user would: exit codes, one-line messages, and what it
+/// did to the test's own database.
+struct CLI {
+    struct Outcome {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        var stdoutLines: [Substring] { stdout.split(separator: "\n") }
+        var stderrLines: [Substring] { stderr.split(separator: "\n") }
+    }
+
+    /// `chikaya` sits next to the test bundle in the build directory; the path from this source
+    /// file is the fallback for runners that put the bundle elsewhere.
+    static let binary: URL? = {
+        var candidates: [URL] = []
+        if let executable = Bundle.main.executableURL {
+            candidates.append(executable.deletingLastPathComponent().appendingPathComponent("chikaya"))
+        }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(repository.appendingPathComponent(".build/debug/chikaya"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    /// Runs `chikaya arguments` in an empty temporary directory (so no config/chikaya.conf is
+    /// picked up) with only `databaseURL` from the outside world. Output goes to files, not
+    /// pipes, so a chatty command can never block on a full pipe.
+    static func run(_ arguments: [String], databaseURL: String?) throws -> Outcome {
+        let binary = try #require(binary, "chikaya binary not found; build with swift build --build-tests")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chikaya-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("stdout"), err = directory.appendingPathComponent("stderr")
+        try Data().write(to: out)
+        try Data().write(to: err)
+        let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
+
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CHIKAYA_") && !$0.key.hasPrefix("PG") }
+        environment["DATABASE_URL"] = databaseURL
+        process.environment = environment
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        try process.run()
+        process.waitUntilExit()
+        try outHandle.close()
+        try errHandle.close()
+        return Outcome(status: process.terminationStatus,
+                       stdout: try String(contentsOf: out, encoding: .utf8),
+                       stderr: try String(contentsOf: err, encoding: .utf8))
+    }
+
+    /// A file with `text` in a temporary directory, removed by the caller.
+    static func temporaryFile(_ text: String, name: String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chikaya-in-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent(name)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+}
+
+/// What needs no database.
+@Suite struct CLIUsageTests {
+    @Test func helpListsTheCommandsAndExitsZero() throws {
+        let outcome = try CLI.run(["--help"], databaseURL: nil)
+        #expect(outcome.status == 0)
+        for command in ["migrate", "submit", "version"] {
+            #expect(outcome.stdout.contains(command))
+        }
+        #expect(outcome.stderr.isEmpty)
+    }
+
+    @Test func helpForOneCommandShowsItsUsage() throws {
+        let outcome = try CLI.run(["help", "submit"], databaseURL: nil)
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout.hasPrefix("usage: chikaya submit"))
+        let viaFlag = try CLI.run(["submit", "--help"], databaseURL: nil)
+        #expect(viaFlag.status == 0)
+        #expect(viaFlag.stdout == outcome.stdout)
+    }
+
+    @Test func unknownCommandIsOneLineAndExit64() throws {
+        let outcome = try CLI.run(["frobnicate"], databaseURL: nil)
+        #expect(outcome.status == 64)
+        #expect(outcome.stderrLines.count == 1)
+        #expect(outcome.stderr.contains("'frobnicate'"))
+        #expect(outcome.stdout.isEmpty)
+    }
+
+    @Test func unknownOptionIsOneLineAndExit64() throws {
+        let outcome = try CLI.run(["migrate", "--frobnicate"], databaseURL: nil)
+        #expect(outcome.status == 64)
+        #expect(outcome.stderrLines.count == 1)
+        #expect(outcome.stderr.contains("'--frobnicate'"))
+    }
+
+    @Test func versionPrintsTheVersion() throws {
+        let outcome = try CLI.run(["version"], databaseURL: nil)
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout.hasPrefix("chikaya "))
+        #expect(outcome.stdoutLines.count == 1)
+    }
+
+    @Test func databaseDownIsOneLineAndExit69() throws {
+        // Nothing listens on port 1: the connection is refused at once.
+        for command in [["migrate"], ["submit", "--text", "Fuite d'eau"]] {
+            let outcome = try CLI.run(command, databaseURL: "postgresql://postgres@127.0.0.1:1/postgres")
+            #expect(outcome.status == 69, "\(command)")
+            #expect(outcome.stderrLines.count == 1, "\(outcome.stderr)")
+            #expect(outcome.stderr.hasPrefix("chikaya: "))
+            #expect(outcome.stderr.contains("database"))
+        }
+    }
+}
+
+@Suite(.enabled(if: TestDatabase.available, "needs DATABASE_URL (run through scripts/test)"))
+struct CLIDatabaseTests {
+    func count(_ table: String, in database: TestDatabase) throws -> Int {
+        try database.connect().query("SELECT count(*) FROM \(table)").single().decode(0, as: Int.self)
+    }
+
+    @Test func migrateTwiceIsANoOp() throws {
+        let database = try TestDatabase("climigrate")
+        defer { database.drop() }
+        let first = try CLI.run(["migrate"], databaseURL: database.url)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdoutLines == ["applied migration 1 intake", "applied migration 2 routing"])
+        let second = try CLI.run(["migrate"], databaseURL: database.url)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdoutLines == ["schema is up to date (2 migrations applied)"])
+        #expect(try count("schema_migrations", in: database) == 2)
+    }
+
+    @Test func submitTextPrintsAReference() throws {
+        let database = try TestDatabase("clisubmit")
+        defer { database.drop() }
+        #expect(try CLI.run(["migrate"], databaseURL: database.url).status == 0)
+        let outcome = try CLI.run(["submit", "--text", "الماء مقطوع في درب السلطان", "--language", "ar",
+                                   "--arrondissement", "al-fida", "--anonymous"], databaseURL: database.url)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let reference = try #require(outcome.stdoutLines.first.map(String.init))
+        #expect(outcome.stdoutLines.count == 1)
+        #expect(reference.wholeMatch(of: /CC-\d{4}-000001/) != nil)
+        let row = try database.connect().query("SELECT body, language, arrondissement, anonymous FROM complaints WHERE reference = $1",
+                                               [reference]).single()
+        #expect(try row.decode(0, as: String.self) == "الماء مقطوع في درب السلطان")
+        #expect(try row.decode(1, as: String?.self) == "ar")
+        #expect(try row.decode(2, as: String?.self) == "al-fida")
+        #expect(try row.decode(3, as: Bool.self))
+    }
+
+    @Test func submitFileInsertsEveryLine() throws {
+        let database = try TestDatabase("clifile")
+        defer { database.drop() }
+        #expect(try CLI.run(["migrate"], databaseURL: database.url).status == 0)
+        let file = try CLI.temporaryFile("""
+            id\tlang\tarrondissement\tdepartment\ttext
+            d001\tfr\tanfa\tvoirie\tNid de poule
+            d002\tar\t\ttriage\tخلاف مع جاري
+            d003\tmixed\tmaarif\tproprete\tZbel f zenqa
+            """, name: "ok.tsv")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let outcome = try CLI.run(["submit", "--file", file.path], databaseURL: database.url)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdoutLines.count == 3)
+        #expect(outcome.stdoutLines.allSatisfy { $0.wholeMatch(of: /CC-\d{4}-\d{6}/) != nil })
+        #expect(try count("complaints", in: database) == 3)
+    }
+
+    @Test func submitFileWithBadArrondissementFailsNamingTheLineAndInsertsNothing() throws {
+        let database = try TestDatabase("clibadfile")
+        defer { database.drop() }
+        #expect(try CLI.run(["migrate"], databaseURL: database.url).status == 0)
+        let file = try CLI.temporaryFile("""
+            id\tlang\tarrondissement\tdepartment\ttext
+            d001\tfr\tanfa\tvoirie\tNid de poule
+            d002\tfr\tatlantis\tvoirie\tTrottoir cassé
+            d003\tfr\tmaarif\tvoirie\tFeu rouge en panne
+            """, name: "bad.tsv")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let outcome = try CLI.run(["submit", "--file", file.path], databaseURL: database.url)
+        #expect(outcome.status == 65)
+        #expect(outcome.stderr.contains("\(file.path):3:"))
+        #expect(outcome.stderr.contains("'atlantis'"))
+        #expect(outcome.stderr.contains("nothing was inserted"))
+        #expect(outcome.stdout.isEmpty)
+        #expect(try count("complaints", in: database) == 0)
+    }
+
+    @Test func submitTextRefusedByTheDatabaseIsOneLineWithSQLState() throws {
+        // Without migrate the table is missing: a database error, reported with its SQLSTATE.
+        let database = try TestDatabase("clinoschema")
+        defer { database.drop() }
+        let outcome = try CLI.run(["submit", "--text", "Fuite"], databaseURL: database.url)
+        #expect(outcome.status != 0)
+        #expect(outcome.stderrLines.count == 1, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("42P01"))
+    }
+
+    @Test func submitAnonymousWithANameIsRefusedBeforeTheDatabase() throws {
+        let database = try TestDatabase("clianon")
+        defer { database.drop() }
+        #expect(try CLI.run(["migrate"], databaseURL: database.url).status == 0)
+        let outcome = try CLI.run(["submit", "--text", "Fuite", "--anonymous", "--name", "Amina"], databaseURL: database.url)
+        #expect(outcome.status == 65)
+        #expect(outcome.stderr.contains("anonymous"))
+        #expect(try count("complaints", in: database) == 0)
+    }
+}

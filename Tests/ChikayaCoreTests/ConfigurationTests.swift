@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import ChikayaCore
+
+/// Configuration is loaded from a file and then the environment; every problem names where the
+/// value came from (file:line or environment variable) and the key.
+@Suite struct ConfigurationTests {
+    /// A config file in a fresh temporary directory, removed by the caller.
+    func writeConfig(_ text: String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chikaya-conf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("chikaya.conf")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    @Test func fileValuesAreReadAndEnvironmentOverridesThem() throws {
+        let file = try writeConfig("""
+            # comments and blank lines are skipped
+
+            database_url = postgresql://file@db.example/chikaya
+            log_level = DEBUG
+            worker.batch = 7
+            worker.lease_seconds = 2.5
+            """)
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let configuration = try Configuration.load(path: file.path, environment: [
+            "DATABASE_URL": "postgresql://env@db.example/other",
+            "CHIKAYA_WORKER_BATCH": "9",
+        ])
+        #expect(configuration.databaseURL == "postgresql://env@db.example/other")
+        #expect(configuration.workerBatch == 9)
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.leaseSeconds == 2.5)
+        // Untouched keys keep their defaults.
+        #expect(configuration.maxAttempts == Configuration().maxAttempts)
+    }
+
+    /// A file saved by a Windows editor has CRLF line ends; Swift reads "\r\n" as one Character.
+    @Test func windowsLineEndsAreRead() throws {
+        let file = try writeConfig("# edited on Windows\r\nworker.batch = 8\r\nlog_level = warn\r\n")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let configuration = try Configuration.load(path: file.path, environment: [:])
+        #expect(configuration.workerBatch == 8)
+        #expect(configuration.logLevel == .warn)
+    }
+
+    @Test func configFileCanBeNamedByTheEnvironment() throws {
+        let file = try writeConfig("worker.max_attempts = 3\n")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let configuration = try Configuration.load(environment: ["CHIKAYA_CONFIG": file.path])
+        #expect(configuration.maxAttempts == 3)
+    }
+
+    @Test func emptyDatabaseURLMeansLibpqEnvironment() throws {
+        let file = try writeConfig("database_url = postgresql://x/y\n")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let configuration = try Configuration.load(path: file.path, environment: ["DATABASE_URL": ""])
+        #expect(configuration.databaseURL == nil)
+    }
+
+    @Test func unknownKeyIsReportedWithFileAndLine() throws {
+        let file = try writeConfig("""
+            # line 1
+            log_level = info
+            worker.batchsize = 10
+            """)
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let error = try #require(throws: ConfigurationError.self) {
+            try Configuration.load(path: file.path, environment: [:])
+        }
+        #expect(error.problems == ["\(file.path):3: unknown key 'worker.batchsize'"])
+    }
+
+    @Test func badValuesAreReportedTogetherWithFileLineKeyAndReason() throws {
+        let file = try writeConfig("""
+            worker.batch = lots
+            log_level = loud
+            not a setting
+            default_language = en
+            """)
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let error = try #require(throws: ConfigurationError.self) {
+            try Configuration.load(path: file.path, environment: ["CHIKAYA_WORKER_CONCURRENCY": "0"])
+        }
+        try #require(error.problems.count == 5)
+        #expect(error.problems[0].hasPrefix("\(file.path):1: worker.batch: 'lots'"))
+        #expect(error.problems[1].hasPrefix("\(file.path):2: log_level: 'loud'"))
+        #expect(error.problems[2] == "\(file.path):3: expected 'key = value'")
+        #expect(error.problems[3].hasPrefix("\(file.path):4: default_language: 'en'"))
+        #expect(error.problems[4].hasPrefix("environment CHIKAYA_WORKER_CONCURRENCY: '0'"))
+        #expect(error.description.split(separator: "\n").count == 5)
+    }
+
+    @Test func outOfRangeNumbersAreRefused() throws {
+        let error = try #require(throws: ConfigurationError.self) {
+            try Configuration.load(path: "/nonexistent/none.conf", environment: ["CHIKAYA_LEASE_SECONDS": "0"])
+        }
+        // Both the missing explicit file and the bad value are reported.
+        #expect(error.problems.contains("/nonexistent/none.conf: cannot read the configuration file"))
+        #expect(error.problems.contains { $0.hasPrefix("environment CHIKAYA_LEASE_SECONDS: '0'") })
+    }
+
+    @Test func missingDefaultFileIsNotAnError() throws {
+        // Without --config or CHIKAYA_CONFIG the default file is optional; the process runs in the
+        // package directory, which has no config/chikaya.conf with bad values.
+        let configuration = try Configuration.load(path: nil, environment: ["DATABASE_URL": "postgresql://a/b"])
+        #expect(configuration.databaseURL == "postgresql://a/b")
+    }
+}

@@ -1,0 +1,417 @@
+import Foundation
+import Postgres
+import Synchronization
+import Testing
+import TestSupport
+
+/// Against the real cluster named by DATABASE_URL; each test has a database of its own so the
+/// suite runs in parallel. Skipped (not failed) when no cluster is given.
+@Suite(.enabled(if: TestDatabase.available, "needs DATABASE_URL (run through scripts/test)"))
+struct PostgresIntegrationTests {
+    // MARK: round trips
+
+    @Test func integersRoundTripAtTheirLimits() throws {
+        let database = try TestDatabase("ints")
+        defer { database.drop() }
+        let db = try database.connect()
+        let row = try db.query("SELECT $1::bigint, $2::bigint, $3::integer, $4::integer, $5::bigint, $6::smallint",
+                               [Int64.max, Int64.min, Int32.max, Int32.min, Int(-42), Int32(7)]).single()
+        #expect(try row.decode(0, as: Int64.self) == .max)
+        #expect(try row.decode(1, as: Int64.self) == .min)
+        #expect(try row.decode(2, as: Int32.self) == .max)
+        #expect(try row.decode(3, as: Int32.self) == .min)
+        #expect(try row.decode(4, as: Int.self) == -42)
+        // A smallint column reads as any of the integer types.
+        #expect(try row.decode(5, as: Int.self) == 7)
+    }
+
+    @Test func textRoundTripsArabicAndCharactersThatWouldBreakPastedSQL() throws {
+        let database = try TestDatabase("text")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (id integer PRIMARY KEY, body text)")
+        let samples = [
+            "انقطاع الماء في حي مولاي رشيد منذ ثلاثة أيام، والرائحة لا تطاق!",
+            "Le lampadaire devant l'école est éteint — ça dure depuis 2 semaines",
+            "'); DROP TABLE t; --",
+            "back\\slash \"quotes\" $1 ? %s \t tab\nnew line",
+            "emoji 🚮 and combining é (e\u{301})",
+            "",
+        ]
+        for (index, text) in samples.enumerated() {
+            try db.execute("INSERT INTO t (id, body) VALUES ($1, $2)", [index, text])
+        }
+        let rows = try db.query("SELECT body, char_length(body) FROM t ORDER BY id").rows
+        #expect(rows.count == samples.count)
+        for (row, text) in zip(rows, samples) {
+            #expect(try row.decode(0, as: String.self) == text)
+            // The server counts the same characters: the text arrived as UTF-8, not mangled.
+            #expect(try row.decode(1, as: Int.self) == text.unicodeScalars.count)
+        }
+        #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == samples.count)
+    }
+
+    @Test func boolsDoublesAndJSONRoundTrip() throws {
+        let database = try TestDatabase("scalars")
+        defer { database.drop() }
+        let db = try database.connect()
+        let json = #"{"ar": "نظافة", "n": [1, 2.5, null], "ok": true}"#
+        let row = try db.query("SELECT $1::boolean, $2::boolean, $3::float8, $4::float8, $5::float8, $6::json, $7::jsonb -> 'ar', $8::numeric",
+                               [true, false, 0.1, -1.5e300, Double.infinity, PostgresJSON(json), PostgresJSON(json), 2.25]).single()
+        #expect(try row.decode(0, as: Bool.self) == true)
+        #expect(try row.decode(1, as: Bool.self) == false)
+        #expect(try row.decode(2, as: Double.self) == 0.1)
+        #expect(try row.decode(3, as: Double.self) == -1.5e300)
+        #expect(try row.decode(4, as: Double.self) == .infinity)
+        // `json` keeps the text as sent; jsonb is parsed, so its Arabic string came through intact.
+        #expect(try row.decode(5, as: PostgresJSON.self) == PostgresJSON(json))
+        #expect(try row.decode(6, as: PostgresJSON.self) == PostgresJSON(#""نظافة""#))
+        #expect(try row.decode(7, as: Double.self) == 2.25)
+    }
+
+    @Test func datesRoundTripToTheMicrosecondAndMeanTheSameInstantToTheServer() throws {
+        let database = try TestDatabase("dates")
+        defer { database.drop() }
+        let db = try database.connect()
+        for seconds in [1_795_719_600.123456, 0, -1.25, 951_782_400.5] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let row = try db.query("SELECT $1::timestamptz, extract(epoch FROM $1::timestamptz)::float8", [date]).single()
+            let back = try row.decode(0, as: Date.self)
+            #expect(abs(back.timeIntervalSince1970 - seconds) < 0.000_001)
+            // Checked independently of our parser: the server read the instant we meant.
+            #expect(abs(try row.decode(1, as: Double.self) - seconds) < 0.000_001)
+        }
+        // A value the server makes in another zone is still read as the same instant.
+        let row = try db.query("SELECT '2026-11-26 20:00:00+01'::timestamptz, now()").single()
+        #expect(try row.decode(0, as: Date.self) == Date(timeIntervalSince1970: 1_795_719_600))
+        #expect(abs(try row.decode(1, as: Date.self).timeIntervalSinceNow) < 60)
+    }
+
+    @Test func optionalsReadNullAsNilAndValuesAsValues() throws {
+        let database = try TestDatabase("optionals")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("""
+            CREATE TABLE o (id integer PRIMARY KEY, i8 bigint, i4 integer, s text, b boolean,
+                            d float8, ts timestamptz, j jsonb)
+            """)
+        let date = Date(timeIntervalSince1970: 1_795_719_600.5)
+        let noInt: Int64? = nil
+        let noText: String? = nil
+        try db.execute("INSERT INTO o VALUES (1, $1, $2, $3, $4, $5, $6, $7::jsonb)",
+                       [Int64(5), Int32(-3), "سلام", true, 2.5, date, PostgresJSON("[1]")])
+        try db.execute("INSERT INTO o VALUES (2, $1, $2, $3, $4, $5, $6, $7::jsonb)",
+                       [noInt, nil, noText, nil, nil, nil, nil])
+        let rows = try db.query("SELECT i8, i4, s, b, d, ts, j FROM o ORDER BY id").rows
+        try #require(rows.count == 2)
+        let full = rows[0], empty = rows[1]
+        #expect(try full.decode("i8", as: Int64?.self) == 5)
+        #expect(try full.decode("i4", as: Int32?.self) == -3)
+        #expect(try full.decode("i4", as: Int?.self) == -3)
+        #expect(try full.decode("s", as: String?.self) == "سلام")
+        #expect(try full.decode("b", as: Bool?.self) == true)
+        #expect(try full.decode("d", as: Double?.self) == 2.5)
+        #expect(try full.decode("ts", as: Date?.self) == date)
+        #expect(try full.decode("j", as: PostgresJSON?.self) == PostgresJSON("[1]"))
+
+        #expect(try empty.decode("i8", as: Int64?.self) == nil)
+        #expect(try empty.decode("i4", as: Int32?.self) == nil)
+        #expect(try empty.decode("i4", as: Int?.self) == nil)
+        #expect(try empty.decode("s", as: String?.self) == nil)
+        #expect(try empty.decode("b", as: Bool?.self) == nil)
+        #expect(try empty.decode("d", as: Double?.self) == nil)
+        #expect(try empty.decode("ts", as: Date?.self) == nil)
+        #expect(try empty.decode("j", as: PostgresJSON?.self) == nil)
+        // NULL is not an empty string: a non-optional read must fail, not invent a value.
+        #expect(throws: PostgresError.self) { try empty.decode("s", as: String.self) }
+    }
+
+    // MARK: decoding errors
+
+    @Test func wrongTypeNamesTheColumnAndBothTypes() throws {
+        let database = try TestDatabase("decodeerr")
+        defer { database.drop() }
+        let db = try database.connect()
+        let row = try db.query("SELECT 'abc'::text AS word, NULL::bigint AS missing, 1.5::float8 AS ratio").single()
+        let error = try #require(throws: PostgresError.self) { try row.decode("word", as: Int64.self) }
+        #expect(error.code == .decoding)
+        #expect(error.message.contains("'word'"))
+        #expect(error.message.contains("text"))
+        #expect(error.message.contains("Int64"))
+
+        let nullError = try #require(throws: PostgresError.self) { try row.decode("missing", as: Int64.self) }
+        #expect(nullError.code == .decoding)
+        #expect(nullError.message.contains("'missing'") && nullError.message.contains("NULL") && nullError.message.contains("Int64"))
+
+        let boolError = try #require(throws: PostgresError.self) { try row.decode(2, as: Bool.self) }
+        #expect(boolError.message.contains("'ratio'") && boolError.message.contains("double precision") && boolError.message.contains("Bool"))
+
+        let outOfRange = try #require(throws: PostgresError.self) { try row.decode(9, as: String.self) }
+        #expect(outOfRange.code == .decoding)
+        let noColumn = try #require(throws: PostgresError.self) { try row.decode("nope", as: String.self) }
+        #expect(noColumn.message.contains("'nope'"))
+    }
+
+    @Test func valueTooLargeForTheSwiftTypeIsADecodingErrorNotATruncation() throws {
+        let database = try TestDatabase("overflow")
+        defer { database.drop() }
+        let db = try database.connect()
+        let row = try db.query("SELECT 3000000000::bigint AS big").single()
+        let error = try #require(throws: PostgresError.self) { try row.decode("big", as: Int32.self) }
+        #expect(error.code == .decoding)
+        #expect(error.message.contains("'big'") && error.message.contains("bigint") && error.message.contains("Int32"))
+    }
+
+    @Test func emptyResultHasNoSingleRow() throws {
+        let database = try TestDatabase("single")
+        defer { database.drop() }
+        let db = try database.connect()
+        let error = try #require(throws: PostgresError.self) { try db.query("SELECT 1 WHERE false").single() }
+        #expect(error.code == .unexpectedResult)
+    }
+
+    // MARK: transactions and server errors
+
+    @Test func transactionCommitsOnReturnAndRollsBackOnThrow() throws {
+        let database = try TestDatabase("tx")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (v integer)")
+        struct Abort: Error {}
+        #expect(throws: Abort.self) {
+            try db.transaction { tx in
+                try tx.execute("INSERT INTO t VALUES ($1)", [1])
+                throw Abort()
+            }
+        }
+        // Had the transaction been left open, its INSERT would hold a transaction id here.
+        #expect(try db.query("SELECT pg_current_xact_id_if_assigned() IS NULL").single().decode(0, as: Bool.self))
+        let count = try db.transaction { tx in
+            try tx.execute("INSERT INTO t VALUES ($1)", [2])
+        }
+        #expect(count == 1)
+        #expect(try db.query("SELECT array_agg(v)::text FROM t").single().decode(0, as: String.self) == "{2}")
+        // The connection is usable after the rollback: no transaction was left open.
+        let other = try database.connect()
+        #expect(try other.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == 1)
+    }
+
+    @Test func serverErrorInsideTransactionRollsBackEarlierStatements() throws {
+        let database = try TestDatabase("txerr")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (v integer PRIMARY KEY)")
+        let error = try #require(throws: PostgresError.self) {
+            try db.transaction { tx in
+                try tx.execute("INSERT INTO t VALUES ($1)", [1])
+                try tx.execute("INSERT INTO t VALUES ($1)", [1])
+            }
+        }
+        #expect(error.sqlState == SQLState.uniqueViolation)
+        #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == 0)
+    }
+
+    @Test func uniqueViolationSurfacesSQLState23505() throws {
+        let database = try TestDatabase("unique")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (email text CONSTRAINT t_email_key UNIQUE)")
+        try db.execute("INSERT INTO t VALUES ($1)", ["a@example.org"])
+        let error = try #require(throws: PostgresError.self) {
+            try db.execute("INSERT INTO t VALUES ($1)", ["a@example.org"])
+        }
+        #expect(error.code == .server)
+        #expect(error.sqlState == "23505")
+        #expect(error.severity == "ERROR")
+        #expect(error.message.contains("t_email_key"))
+        #expect(error.description.hasPrefix("SQLSTATE 23505: "))
+        #expect(!error.isConnectionProblem)
+        #expect(db.isConnected)
+    }
+
+    /// The description goes to logs; a failing row's detail would copy a citizen's data there.
+    @Test func errorDescriptionDoesNotRepeatTheBoundValues() throws {
+        let database = try TestDatabase("safelog")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (name text, email text UNIQUE, CHECK (name <> 'x' OR email IS NULL))")
+        try db.execute("INSERT INTO t VALUES ($1, $2)", ["Fatima Zahra", "fz@example.ma"])
+        let unique = try #require(throws: PostgresError.self) {
+            try db.execute("INSERT INTO t VALUES ($1, $2)", ["Fatima Zahra", "fz@example.ma"])
+        }
+        let check = try #require(throws: PostgresError.self) {
+            try db.execute("INSERT INTO t VALUES ($1, $2)", ["x", "secret@example.ma"])
+        }
+        #expect(check.sqlState == SQLState.checkViolation)
+        for error in [unique, check] {
+            #expect(!error.description.contains("example.ma"))
+        }
+        // The detail stays available to code that decides to show it.
+        #expect(unique.detail?.contains("fz@example.ma") == true)
+    }
+
+    // MARK: LISTEN / NOTIFY
+
+    @Test(.timeLimit(.minutes(1)))
+    func notificationWithPayloadCrossesConnections() throws {
+        let database = try TestDatabase("notify")
+        defer { database.drop() }
+        let listener = try database.connect()
+        try listener.listen("complaints ready")
+        let url = database.url
+        let senderPID = Mutex<Int32>(0)
+        let failure = Mutex<String?>(nil)
+        // The sender lives on its own thread with its own connection and speaks while the
+        // listener is already asleep in poll, which is the case that matters.
+        let sender = Thread {
+            do {
+                let db = try PostgresConnection.connect(url: url, applicationName: "sender")
+                senderPID.withLock { $0 = db.backendPID }
+                Thread.sleep(forTimeInterval: 0.3)
+                try db.notify("complaints ready", payload: "CC-2026-000042 مولاي رشيد")
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+            }
+        }
+        sender.start()
+        let start = Date()
+        let received = try listener.waitForNotifications(timeout: 20)
+        #expect(failure.withLock { $0 } == nil)
+        let note = try #require(received.first)
+        #expect(received.count == 1)
+        #expect(note.channel == "complaints ready")
+        #expect(note.payload == "CC-2026-000042 مولاي رشيد")
+        #expect(note.senderPID == senderPID.withLock { $0 })
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+
+    @Test func notificationsSentInOneTransactionAllArriveAndOtherChannelsDoNot() throws {
+        let database = try TestDatabase("notifymany")
+        defer { database.drop() }
+        let listener = try database.connect()
+        try listener.listen("a")
+        let sender = try database.connect()
+        try sender.transaction { tx in
+            try tx.notify("a", payload: "1")
+            try tx.notify("b", payload: "ignored")
+            try tx.notify("a", payload: "2")
+        }
+        var payloads: [String] = []
+        // Both usually arrive in one read; keep waiting briefly in case they are split.
+        while payloads.count < 2 {
+            let batch = try listener.waitForNotifications(timeout: 5)
+            if batch.isEmpty { break }
+            #expect(batch.allSatisfy { $0.channel == "a" })
+            payloads += batch.map(\.payload)
+        }
+        #expect(payloads == ["1", "2"])
+        try listener.unlisten("a")
+        try sender.notify("a", payload: "3")
+        #expect(try listener.waitForNotifications(timeout: 0.3).isEmpty)
+    }
+
+    @Test func waitTimesOutWithNothingWhenNothingComes() throws {
+        let database = try TestDatabase("timeout")
+        defer { database.drop() }
+        let listener = try database.connect()
+        try listener.listen("quiet")
+        let start = Date()
+        let received = try listener.waitForNotifications(timeout: 0.5)
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(received.isEmpty)
+        #expect(elapsed >= 0.45)
+        #expect(elapsed < 5)
+        // A zero timeout is a non-blocking check.
+        #expect(try listener.waitForNotifications(timeout: 0).isEmpty)
+    }
+
+    // MARK: lost and failed connections
+
+    @Test(.timeLimit(.minutes(1)))
+    func terminatedBackendGivesConnectionLostNotAHang() throws {
+        let database = try TestDatabase("terminated")
+        defer { database.drop() }
+        let victim = try database.connect()
+        let admin = try database.connect()
+        #expect(try admin.query("SELECT pg_terminate_backend($1)", [victim.backendPID]).single().decode(0, as: Bool.self))
+        // Give the server a moment to close the socket, so the next call sees it whatever the timing.
+        Thread.sleep(forTimeInterval: 0.2)
+        let error = try #require(throws: PostgresError.self) { try victim.query("SELECT 1") }
+        #expect(error.code == .connectionLost)
+        #expect(error.isConnectionProblem)
+        #expect(!victim.isConnected)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func terminatedBackendInsideTransactionThrowsConnectionLost() throws {
+        let database = try TestDatabase("txlost")
+        defer { database.drop() }
+        let victim = try database.connect()
+        let admin = try database.connect()
+        try victim.executeScript("CREATE TABLE t (v integer)")
+        let pid = victim.backendPID
+        let error = try #require(throws: PostgresError.self) {
+            try victim.transaction { tx in
+                try tx.execute("INSERT INTO t VALUES (1)")
+                try admin.query("SELECT pg_terminate_backend($1)", [pid])
+                Thread.sleep(forTimeInterval: 0.2)
+                try tx.execute("INSERT INTO t VALUES (2)")
+            }
+        }
+        #expect(error.isConnectionProblem)
+        #expect(try admin.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == 0)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func terminatedBackendWhileWaitingForNotificationsThrows() throws {
+        let database = try TestDatabase("waitlost")
+        defer { database.drop() }
+        let listener = try database.connect()
+        try listener.listen("c")
+        let admin = try database.connect()
+        try admin.query("SELECT pg_terminate_backend($1)", [listener.backendPID])
+        let start = Date()
+        let error = try #require(throws: PostgresError.self) { try listener.waitForNotifications(timeout: 30) }
+        #expect(error.code == .connectionLost)
+        // Noticed when the socket closes, not at the end of the 30 s wait.
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+
+    @Test func refusedServerFailsWithConnectionFailed() throws {
+        // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+        let error = try #require(throws: PostgresError.self) {
+            try PostgresConnection.connect(url: "postgresql://postgres@127.0.0.1:1/postgres", applicationName: "t", connectTimeout: 2)
+        }
+        #expect(error.code == .connectionFailed)
+        #expect(error.isConnectionProblem)
+        // libpq's multi-line message is folded into one line for logs and the CLI.
+        #expect(!error.description.contains("\n"))
+        #expect(!error.message.isEmpty)
+    }
+
+    @Test func malformedConninfoFailsWithConnectionFailed() throws {
+        for conninfo in ["nosuchoption=1", "postgresql://[bad", "host='unterminated"] {
+            let error = try #require(throws: PostgresError.self) {
+                try PostgresConnection.connect(url: conninfo, applicationName: "t", connectTimeout: 2)
+            }
+            #expect(error.code == .connectionFailed, "\(conninfo)")
+        }
+    }
+
+    @Test func missingDatabaseFailsWithConnectionFailed() throws {
+        let database = try TestDatabase("missing")
+        database.drop()
+        let error = try #require(throws: PostgresError.self) {
+            try PostgresConnection.connect(url: database.url, applicationName: "t")
+        }
+        #expect(error.code == .connectionFailed)
+        #expect(error.message.contains(database.name))
+    }
+
+    @Test func applicationNameIsVisibleToOperators() throws {
+        let database = try TestDatabase("appname")
+        defer { database.drop() }
+        let db = try PostgresConnection.connect(url: database.url, applicationName: "chikaya-worker-7")
+        #expect(try db.query("SELECT current_setting('application_name')").single().decode(0, as: String.self) == "chikaya-worker-7")
+    }
+}
