@@ -5,27 +5,35 @@ import Routing
 /// the database-backed ones (publish, history, backtest, rollback, diff) slot in beside these.
 enum RulesCommand: Command {
     static let name = "rules"
-    static let summary = "check the routing rules or measure them on a labelled corpus"
+    static let summary = "check, measure, publish and roll back the routing rules"
     static let usage = """
     usage: chikaya rules check [FILE]
            chikaya rules eval [--rules FILE] CORPUS.tsv
+    \(RulesPublishing.usage)
 
       check   validate a rules file (default \(RulesLoading.defaultPath)); prints every error
               as file:line:column and exits 65 when there is one
       eval    classify a labelled corpus (id lang arrondissement department text) and print
               accuracy overall and per language, precision/recall/F1 per department,
               macro-F1, the confusion matrix and the misrouted rows
+    \(RulesPublishing.help)
     """
 
     static func run(_ arguments: inout Arguments) throws -> Int32 {
         guard let sub = arguments.positional() else {
-            throw CLIError.usage("rules: missing sub-command (check, eval); see 'chikaya help rules'")
+            throw CLIError.usage("rules: missing sub-command (check, eval, publish, history, rollback); see 'chikaya help rules'")
         }
         switch sub {
         case "check":
             return try check(&arguments)
         case "eval":
             return try eval(&arguments)
+        case "publish":
+            return try RulesPublishing.publish(&arguments)
+        case "history":
+            return try RulesPublishing.history(&arguments)
+        case "rollback":
+            return try RulesPublishing.rollback(&arguments)
         default:
             throw CLIError.usage("rules: unknown sub-command '\(sub)'; see 'chikaya help rules'")
         }

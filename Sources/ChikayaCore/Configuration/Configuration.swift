@@ -7,7 +7,7 @@ import Foundation
 public struct Configuration: Sendable {
     public var databaseURL: String? = nil
     public var logLevel: LogLevel = .info
-    public var rulesFile: String = "config/routing-rules.txt"
+    public var rulesFile: String = "config/routing-rules.conf"
 
     public var workerConcurrency: Int = 2
     public var workerBatch: Int = 100
@@ -26,6 +26,13 @@ public struct Configuration: Sendable {
     public var notifierBatch: Int = 50
     public var notifierMaxAgeSeconds: Double = 2 * 24 * 3600
     public var notifierRatePerSecond: Double = 0
+    public var notifierRetryBaseSeconds: Double = 60
+    public var notifierLeaseSeconds: Double = 120
+
+    /// Test-only fault injection, set through the environment by the integration tests:
+    /// slow down each classification, or make routing throw for complaints containing a marker.
+    public var testSlowClassifyMilliseconds: Int = 0
+    public var testPoisonMarker: String? = nil
 
     public init() {}
 
@@ -104,6 +111,18 @@ public struct Configuration: Sendable {
         },
         Key(name: "notifier.rate_per_second", environment: "CHIKAYA_NOTIFIER_RATE", help: "messages per second per relay, 0 for no limit") { c, v throws(ReasonError) in
             c.notifierRatePerSecond = try seconds(v, 0...100_000)
+        },
+        Key(name: "notifier.retry_base_seconds", environment: "CHIKAYA_NOTIFIER_RETRY_BASE_SECONDS", help: "first retry after about this long; doubles up to an hour") { c, v throws(ReasonError) in
+            c.notifierRetryBaseSeconds = try seconds(v, 0.1...3_600)
+        },
+        Key(name: "notifier.lease_seconds", environment: "CHIKAYA_NOTIFIER_LEASE_SECONDS", help: "a claimed notification whose sender vanished is retried after this") { c, v throws(ReasonError) in
+            c.notifierLeaseSeconds = try seconds(v, 1...86_400)
+        },
+        Key(name: "test.slow_classify_ms", environment: "CHIKAYA_TEST_SLOW_CLASSIFY_MS", help: "tests only: sleep this long per classification") { c, v throws(ReasonError) in
+            c.testSlowClassifyMilliseconds = try integer(v, 0...60_000)
+        },
+        Key(name: "test.poison_marker", environment: "CHIKAYA_TEST_POISON_MARKER", help: "tests only: routing fails for complaints containing this text") { c, v throws(ReasonError) in
+            c.testPoisonMarker = v.isEmpty ? nil : v
         },
     ]
 

@@ -1,0 +1,217 @@
+import Foundation
+import Postgres
+
+/// A complaint handed to one worker loop by a claim.
+public struct ClaimedComplaint: Sendable {
+    public let id: Int64
+    public let reference: String
+    public let body: String
+    public let arrondissement: String?
+    public let attempts: Int
+}
+
+/// The routing outcome of one complaint, ready to be written.
+public struct RoutingOutcome: Sendable {
+    public let complaintID: Int64
+    public let department: String
+    public let confidence: Double
+    public let runnerUp: String?
+    public let matchesJSON: String
+}
+
+/// What `finish` wrote: complaints newly decided, and queue entries removed.
+public struct FinishCounts: Sendable, Equatable {
+    public let decided: Int
+    public let assigned: Int
+    public let removed: Int
+}
+
+/// The queue's state for `chikaya queue status`.
+public struct QueueStatus: Sendable {
+    public let pending: Int
+    public let leased: Int
+    public let dead: Int
+    public let oldestPendingSeconds: Double?
+    public let routedLastMinute: Int
+}
+
+/// A complaint that exhausted its attempts.
+public struct DeadEntry: Sendable {
+    public let reference: String
+    public let attempts: Int
+    public let lastError: String?
+    public let enqueuedAt: Date
+}
+
+/// All SQL of the routing queue and of the decisions it produces, in one place.
+///
+/// A claim is committed on its own (attempts + 1, a lease until `available_at`), so an attempt is
+/// counted even when the process dies; the decision is written later in a second transaction that
+/// also deletes the queue entry. Whatever happens between the two, the unique decision per
+/// complaint and the `status = 'received'` guard make a second routing write nothing.
+public enum QueueStore {
+    public static func claim(on db: PostgresConnection, limit: Int, worker: String,
+                             leaseSeconds: Double, maxAttempts: Int) throws(PostgresError) -> [ClaimedComplaint] {
+        let result = try db.query("""
+            WITH exhausted AS (
+                UPDATE routing_queue q
+                SET state = 'dead',
+                    last_error = coalesce(q.last_error || '; ', '') || 'lease expired after attempt ' || q.attempts
+                FROM (SELECT complaint_id FROM routing_queue
+                      WHERE state = 'pending' AND available_at <= now() AND attempts >= $4
+                      ORDER BY available_at, complaint_id
+                      LIMIT 100
+                      FOR UPDATE SKIP LOCKED) x
+                WHERE q.complaint_id = x.complaint_id
+                RETURNING q.complaint_id
+            ), due AS (
+                SELECT complaint_id FROM routing_queue
+                WHERE state = 'pending' AND available_at <= now() AND attempts < $4
+                ORDER BY available_at, complaint_id
+                LIMIT $1
+                FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE routing_queue q
+                SET attempts = q.attempts + 1, leased_by = $2,
+                    available_at = now() + make_interval(secs => $3::float8)
+                FROM due
+                WHERE q.complaint_id = due.complaint_id
+                RETURNING q.complaint_id, q.attempts
+            )
+            SELECT c.id, c.reference, c.body, c.arrondissement, claimed.attempts,
+                   (SELECT count(*) FROM exhausted) AS exhausted
+            FROM claimed JOIN complaints c ON c.id = claimed.complaint_id
+            ORDER BY c.id
+            """, [limit, worker, leaseSeconds, maxAttempts])
+        var claimed: [ClaimedComplaint] = []
+        claimed.reserveCapacity(result.count)
+        for row in result.rows {
+            claimed.append(ClaimedComplaint(id: try row.decode(0), reference: try row.decode(1), body: try row.decode(2),
+                                            arrondissement: try row.decode(3), attempts: try row.decode(4)))
+        }
+        return claimed
+    }
+
+    /// Writes decisions for a batch in the caller's transaction: decision rows, the complaints'
+    /// department and status (the status trigger adds events and notifications), queue entries gone.
+    public static func finish(_ outcomes: [RoutingOutcome], rulesVersion: String, worker: String,
+                              on db: PostgresConnection) throws(PostgresError) -> FinishCounts {
+        try db.query("SELECT set_config('chikaya.actor', $1, true), set_config('chikaya.note', '', true)",
+                     ["router:\(worker)"])
+        let result = try db.query("""
+            WITH input AS (
+                SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+                    complaint_id bigint, department text, confidence float8, runner_up text, matches jsonb)
+            ), decided AS (
+                INSERT INTO routing_decisions (complaint_id, department, confidence, runner_up, matches, rules_version, worker_id)
+                SELECT complaint_id, department, confidence, runner_up, matches, $2, $3 FROM input
+                ORDER BY complaint_id
+                ON CONFLICT (complaint_id) DO NOTHING
+                RETURNING complaint_id, department
+            ), assigned AS (
+                UPDATE complaints c SET department = d.department, status = 'assigned'
+                FROM decided d
+                WHERE c.id = d.complaint_id AND c.status = 'received'
+                RETURNING c.id
+            ), removed AS (
+                DELETE FROM routing_queue q USING input i
+                WHERE q.complaint_id = i.complaint_id
+                RETURNING q.complaint_id
+            )
+            SELECT (SELECT count(*) FROM decided), (SELECT count(*) FROM assigned), (SELECT count(*) FROM removed)
+            """, [PostgresJSON(outcomesJSON(outcomes)), rulesVersion, worker])
+        let row = try result.single()
+        return FinishCounts(decided: try row.decode(0), assigned: try row.decode(1), removed: try row.decode(2))
+    }
+
+    /// Records a failed attempt: back to pending after `retryAfter` seconds, or dead once the
+    /// attempts are used up. Only the lease holder may do so.
+    public static func fail(complaintID: Int64, error: String, retryAfter: Double, maxAttempts: Int,
+                            worker: String, on db: PostgresConnection) throws(PostgresError) {
+        try db.query("""
+            UPDATE routing_queue
+            SET last_error = $2,
+                available_at = now() + make_interval(secs => $3::float8),
+                state = CASE WHEN attempts >= $4 THEN 'dead' ELSE 'pending' END
+            WHERE complaint_id = $1 AND leased_by = $5 AND state = 'pending'
+            """, [complaintID, String(error.prefix(2_000)), retryAfter, maxAttempts, worker])
+    }
+
+    /// True while any complaint is still waiting to be routed (dead ones excluded).
+    public static func hasPending(on db: PostgresConnection) throws(PostgresError) -> Bool {
+        try db.query("SELECT EXISTS (SELECT 1 FROM routing_queue WHERE state = 'pending')").single().decode(0)
+    }
+
+    public static func status(on db: PostgresConnection) throws(PostgresError) -> QueueStatus {
+        let row = try db.query("""
+            SELECT count(*) FILTER (WHERE state = 'pending' AND (leased_by IS NULL OR available_at <= now())),
+                   count(*) FILTER (WHERE state = 'pending' AND leased_by IS NOT NULL AND available_at > now()),
+                   count(*) FILTER (WHERE state = 'dead'),
+                   extract(epoch FROM now() - min(enqueued_at) FILTER (WHERE state = 'pending'))::float8,
+                   (SELECT count(*) FROM routing_decisions WHERE decided_at > now() - interval '1 minute')
+            FROM routing_queue
+            """).single()
+        return QueueStatus(pending: try row.decode(0), leased: try row.decode(1), dead: try row.decode(2),
+                           oldestPendingSeconds: try row.decode(3), routedLastMinute: try row.decode(4))
+    }
+
+    public static func dead(on db: PostgresConnection, limit: Int) throws(PostgresError) -> [DeadEntry] {
+        let result = try db.query("""
+            SELECT c.reference, q.attempts, q.last_error, q.enqueued_at
+            FROM routing_queue q JOIN complaints c ON c.id = q.complaint_id
+            WHERE q.state = 'dead'
+            ORDER BY q.enqueued_at, q.complaint_id
+            LIMIT $1
+            """, [limit])
+        return try result.rows.map { row throws(PostgresError) in
+            DeadEntry(reference: try row.decode(0), attempts: try row.decode(1), lastError: try row.decode(2),
+                      enqueuedAt: try row.decode(3))
+        }
+    }
+
+    /// Puts dead complaints back in the queue with fresh attempts; returns how many.
+    public static func retry(reference: String?, on db: PostgresConnection) throws(PostgresError) -> Int {
+        try db.execute("""
+            UPDATE routing_queue q
+            SET state = 'pending', attempts = 0, available_at = now(), leased_by = NULL
+            FROM complaints c
+            WHERE c.id = q.complaint_id AND q.state = 'dead' AND ($1::text IS NULL OR c.reference = $1)
+            """, [reference])
+    }
+
+    static func outcomesJSON(_ outcomes: [RoutingOutcome]) -> String {
+        var json = "["
+        for (index, outcome) in outcomes.enumerated() {
+            if index > 0 { json += "," }
+            json += "{\"complaint_id\":\(outcome.complaintID),\"department\":"
+            json += JSONString.quote(outcome.department)
+            json += ",\"confidence\":\(outcome.confidence.isFinite ? outcome.confidence : 0),\"runner_up\":"
+            json += outcome.runnerUp.map(JSONString.quote) ?? "null"
+            json += ",\"matches\":\(outcome.matchesJSON)}"
+        }
+        return json + "]"
+    }
+}
+
+/// JSON string quoting for the few documents the domain builds by hand.
+enum JSONString {
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import Postgres
+import Routing
+import Synchronization
+
+/// Why a complaint could not be routed on this attempt.
+public struct RoutingFailure: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// The classifier built from the rules in force, shared by the loops of a process so a
+/// publication is parsed once.
+final class RulesInForce: Sendable {
+    private let cache = Mutex<[String: Classifier]>([:])
+
+    /// The classifier for `publication`, parsing its text the first time.
+    func classifier(for publication: RulesPublication) throws -> Classifier {
+        if let known = cache.withLock({ $0[publication.version] }) { return known }
+        let rules = try RuleSet.parse(source: publication.source ?? "", fileName: publication.fileName)
+        let classifier = Classifier(rules: rules)
+        cache.withLock { $0[publication.version] = classifier }
+        return classifier
+    }
+}
+
+/// `chikaya worker`: loops that claim complaints, classify them and record the decisions.
+///
+/// Each loop owns one connection on its own thread. It wakes on `NOTIFY chikaya_routing` (or a
+/// fallback poll), switches rules between batches on `NOTIFY chikaya_rules`, reconnects with
+/// back-off when the database goes away, and never exits on a transient error.
+public struct RoutingWorker: Sendable {
+    public let configuration: Configuration
+    public let logger: Logger
+    public let concurrency: Int
+    public let batchSize: Int
+    public let drain: Bool
+    let rules = RulesInForce()
+    let workerName: String
+
+    public init(configuration: Configuration, logger: Logger, concurrency: Int, batchSize: Int, drain: Bool) {
+        self.configuration = configuration
+        self.logger = logger
+        self.concurrency = concurrency
+        self.batchSize = batchSize
+        self.drain = drain
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count - 1)
+        let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        self.workerName = "\(hostName):\(getpid())"
+    }
+
+    /// Fails with a message when no rules are published, so the operator knows what to do first.
+    public func checkRulesPublished() throws {
+        let db = try Database(configuration: configuration, role: "worker").connect()
+        guard let latest = try RulesStore.latest(on: db) else {
+            throw RoutingFailure(description: "no routing rules are published yet; publish them first with: chikaya rules publish \(configuration.rulesFile)")
+        }
+        _ = try rules.classifier(for: latest)
+    }
+
+    /// Runs the loops until drained (with `drain`) or stopped by a signal; returns true on a
+    /// clean finish.
+    public func run(stop: StopSignal = StopSignal()) -> Bool {
+        let runner = ServiceRunner(name: "worker", loops: concurrency, grace: configuration.shutdownGraceSeconds,
+                                   logger: logger, stop: stop)
+        logger.info("worker_started", [("loops", concurrency), ("batch", batchSize), ("drain", drain)])
+        let clean = runner.run { index in
+            RoutingLoop(worker: self, id: "\(workerName):\(index)", stop: stop).run()
+        }
+        logger.info("worker_stopped", [("clean", clean)])
+        return clean
+    }
+}
+
+/// One loop of the routing worker, on its own thread with its own connection.
+struct RoutingLoop {
+    let worker: RoutingWorker
+    let id: String
+    let stop: StopSignal
+    var logger: Logger { worker.logger }
+    var configuration: Configuration { worker.configuration }
+
+    func run() {
+        var connection: PostgresConnection?
+        var classifier: Classifier?
+        var rulesVersion = ""
+        var reconnectAttempt = 0
+        while !stop.isRequested {
+            do {
+                let db: PostgresConnection
+                if let connection {
+                    db = connection
+                } else {
+                    db = try worker.configuration.databaseConnection(role: "worker")
+                    try db.listen("chikaya_routing")
+                    try db.listen("chikaya_rules")
+                    connection = db
+                    if reconnectAttempt > 0 { logger.info("database_reconnected", [("loop", id)]) }
+                    reconnectAttempt = 0
+                    classifier = nil
+                }
+                // Notifications that arrived during the last batch: a rules publication means
+                // reload before the next claim.
+                let pending = try db.waitForNotifications(timeout: 0)
+                if classifier == nil || pending.contains(where: { $0.channel == "chikaya_rules" }) {
+                    guard let publication = try RulesStore.latest(on: db) else {
+                        logger.error("no_rules_published", [("loop", id)])
+                        stop.sleep(configuration.pollSeconds)
+                        continue
+                    }
+                    if publication.version != rulesVersion {
+                        do {
+                            classifier = try worker.rules.classifier(for: publication)
+                        } catch {
+                            logger.error("rules_invalid", [("version", publication.version), ("error", "\(error)")])
+                            if classifier == nil { stop.sleep(configuration.pollSeconds); continue }
+                        }
+                        if classifier != nil {
+                            if !rulesVersion.isEmpty { logger.info("rules_switched", [("loop", id), ("version", publication.version)]) }
+                            rulesVersion = publication.version
+                        }
+                    }
+                }
+                guard let active = classifier else { continue }
+
+                let batch = try QueueStore.claim(on: db, limit: worker.batchSize, worker: id,
+                                                 leaseSeconds: configuration.leaseSeconds,
+                                                 maxAttempts: configuration.maxAttempts)
+                if batch.isEmpty {
+                    if worker.drain, try !QueueStore.hasPending(on: db) { break }
+                    _ = try db.waitForNotifications(timeout: configuration.pollSeconds)
+                    continue
+                }
+                try route(batch, classifier: active, rulesVersion: rulesVersion, on: db)
+            } catch let error as PostgresError where error.isConnectionProblem || connection?.isConnected == false {
+                connection = nil
+                reconnectAttempt += 1
+                let delay = min(30, RetryPolicy(base: 0.5, cap: 30).delay(afterAttempt: reconnectAttempt))
+                logger.warn("database_unavailable", [("loop", id), ("error", error.description),
+                                                     ("retry_in_seconds", String(format: "%.1f", delay))])
+                stop.sleep(delay)
+            } catch {
+                logger.error("loop_error", [("loop", id), ("error", "\(error)")])
+                stop.sleep(configuration.pollSeconds)
+            }
+        }
+    }
+
+    /// Classifies a claimed batch and writes it: one transaction for the batch, and when that
+    /// fails for a reason other than the connection, one per complaint so a bad one is isolated.
+    private func route(_ batch: [ClaimedComplaint], classifier: Classifier, rulesVersion: String,
+                       on db: PostgresConnection) throws {
+        let started = monotonicNow()
+        var outcomes: [RoutingOutcome] = []
+        var failures: [(ClaimedComplaint, String)] = []
+        outcomes.reserveCapacity(batch.count)
+        for complaint in batch {
+            do {
+                let result = try classify(complaint, with: classifier)
+                outcomes.append(RoutingOutcome(complaintID: complaint.id, department: result.department,
+                                               confidence: result.confidence, runnerUp: result.runnerUp,
+                                               matchesJSON: result.matchesJSON))
+                if logger.enabled(.debug) {
+                    logger.debug("complaint_routed", [("reference", complaint.reference), ("department", result.department),
+                                                      ("confidence", String(format: "%.3f", result.confidence))])
+                }
+            } catch {
+                failures.append((complaint, "\(error)"))
+            }
+        }
+        var written = 0
+        if !outcomes.isEmpty {
+            do {
+                written = try db.transaction { db in
+                    try QueueStore.finish(outcomes, rulesVersion: rulesVersion, worker: id, on: db)
+                }.decided
+            } catch let error as PostgresError where error.isConnectionProblem {
+                throw error
+            } catch {
+                logger.warn("batch_write_failed", [("loop", id), ("error", "\(error)"), ("count", outcomes.count)])
+                for outcome in outcomes {
+                    do {
+                        written += try db.transaction { db in
+                            try QueueStore.finish([outcome], rulesVersion: rulesVersion, worker: id, on: db)
+                        }.decided
+                    } catch let error as PostgresError where error.isConnectionProblem {
+                        throw error
+                    } catch {
+                        if let complaint = batch.first(where: { $0.id == outcome.complaintID }) {
+                            failures.append((complaint, "\(error)"))
+                        }
+                    }
+                }
+            }
+        }
+        for (complaint, message) in failures {
+            let delay = RetryPolicy.routing.delay(afterAttempt: complaint.attempts)
+            try QueueStore.fail(complaintID: complaint.id, error: message, retryAfter: delay,
+                                maxAttempts: configuration.maxAttempts, worker: id, on: db)
+            let dead = complaint.attempts >= configuration.maxAttempts
+            logger.warn(dead ? "complaint_dead" : "complaint_retry",
+                        [("reference", complaint.reference), ("attempt", complaint.attempts), ("error", message)])
+        }
+        logger.info("batch_routed", [("loop", id), ("claimed", batch.count), ("decided", written),
+                                     ("failed", failures.count),
+                                     ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
+    }
+
+    private func classify(_ complaint: ClaimedComplaint, with classifier: Classifier) throws -> Classification {
+        if configuration.testSlowClassifyMilliseconds > 0 {
+            usleepSeconds(Double(configuration.testSlowClassifyMilliseconds) / 1000)
+        }
+        if let marker = configuration.testPoisonMarker, complaint.body.contains(marker) {
+            throw RoutingFailure(description: "test poison marker found in the complaint")
+        }
+        return classifier.classify(complaint.body, arrondissement: complaint.arrondissement)
+    }
+}
+
+extension Configuration {
+    func databaseConnection(role: String) throws(PostgresError) -> PostgresConnection {
+        try Database(configuration: self, role: role).connect()
+    }
+}

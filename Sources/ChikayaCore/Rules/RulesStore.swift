@@ -1,0 +1,59 @@
+import Foundation
+import Postgres
+
+/// One publication of the routing rules.
+public struct RulesPublication: Sendable {
+    public let id: Int64
+    public let version: String
+    public let fileName: String
+    public let author: String
+    public let note: String?
+    public let publishedAt: Date
+    public let source: String?
+}
+
+/// All SQL of `rules_publications`. The latest row is the rules in force; publishing again an
+/// older text (a rollback) adds a row, so the history keeps every switch.
+public enum RulesStore {
+    public static func publish(source: String, version: String, fileName: String, author: String, note: String?,
+                               on db: PostgresConnection) throws(PostgresError) -> Int64 {
+        try db.query("""
+            INSERT INTO rules_publications (version, source, file_name, author, note)
+            VALUES ($1, $2, $3, $4, $5) RETURNING id
+            """, [version, source, fileName, author, note]).single().decode(0)
+    }
+
+    public static func latest(on db: PostgresConnection) throws(PostgresError) -> RulesPublication? {
+        let result = try db.query("""
+            SELECT id, version, file_name, author, note, published_at, source
+            FROM rules_publications ORDER BY id DESC LIMIT 1
+            """)
+        guard result.count > 0 else { return nil }
+        return try publication(result[0], withSource: true)
+    }
+
+    /// The most recent publication of `version` (for rollback), with its text.
+    public static func find(version: String, on db: PostgresConnection) throws(PostgresError) -> RulesPublication? {
+        let result = try db.query("""
+            SELECT id, version, file_name, author, note, published_at, source
+            FROM rules_publications WHERE version = $1 OR version LIKE $1 || '%'
+            ORDER BY id DESC LIMIT 1
+            """, [version])
+        guard result.count > 0 else { return nil }
+        return try publication(result[0], withSource: true)
+    }
+
+    public static func history(on db: PostgresConnection, limit: Int) throws(PostgresError) -> [RulesPublication] {
+        let result = try db.query("""
+            SELECT id, version, file_name, author, note, published_at
+            FROM rules_publications ORDER BY id DESC LIMIT $1
+            """, [limit])
+        return try result.rows.map { row throws(PostgresError) in try publication(row, withSource: false) }
+    }
+
+    private static func publication(_ row: PostgresRow, withSource: Bool) throws(PostgresError) -> RulesPublication {
+        RulesPublication(id: try row.decode(0), version: try row.decode(1), fileName: try row.decode(2),
+                         author: try row.decode(3), note: try row.decode(4), publishedAt: try row.decode(5),
+                         source: withSource ? try row.decode(6, as: String.self) : nil)
+    }
+}

@@ -1,0 +1,93 @@
+import ChikayaCore
+import Foundation
+
+/// The `chikaya rules` sub-commands that use the database: publish, history, rollback.
+enum RulesPublishing {
+    static let usage = """
+           chikaya rules publish [FILE] [--author NAME] [--note TEXT]
+           chikaya rules history [--limit N]
+           chikaya rules rollback VERSION [--author NAME]
+    """
+
+    static let help = """
+      publish validate FILE (default: rules_file of the configuration) and make it the rules
+              in force; running workers switch to it between batches
+      history list publications, newest first; * marks the rules in force
+      rollback
+              publish again an earlier version (a prefix of the version is enough)
+    """
+
+    static func publish(_ arguments: inout Arguments) throws -> Int32 {
+        let runtime = try Runtime.load(&arguments, component: "rules")
+        let author = try arguments.option("--author") ?? currentUser()
+        let note = try arguments.option("--note")
+        let file = arguments.positional() ?? runtime.configuration.rulesFile
+        try arguments.finish()
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CLIError.noInput("cannot read \(file)")
+        }
+        let source = String(decoding: data, as: UTF8.self)
+        let rules: RuleSet
+        do {
+            rules = try RuleSet.parse(source: source, fileName: file)
+        } catch {
+            throw CLIError.dataError("\(error.description)\nnothing was published")
+        }
+        rules.warnings.forEach { var e = StandardError(); print($0.description, to: &e) }
+        let db = try runtime.connect(role: "rules")
+        do {
+            if let latest = try RulesStore.latest(on: db), latest.version == rules.version {
+                print("rules \(rules.version) are already in force; nothing published")
+                return 0
+            }
+            let id = try RulesStore.publish(source: source, version: rules.version, fileName: file, author: author,
+                                            note: note, on: db)
+            print("published rules \(rules.version) from \(file) (publication \(id))")
+        } catch {
+            throw CLIError.database(error)
+        }
+        return 0
+    }
+
+    static func history(_ arguments: inout Arguments) throws -> Int32 {
+        let runtime = try Runtime.load(&arguments, component: "rules")
+        let limit = try arguments.intOption("--limit", default: 20, range: 1...10_000)
+        try arguments.finish()
+        let db = try runtime.connect(role: "rules")
+        let publications: [RulesPublication]
+        do { publications = try RulesStore.history(on: db, limit: limit) } catch { throw CLIError.database(error) }
+        if publications.isEmpty { print("no rules published yet; run: chikaya rules publish FILE") }
+        for (index, publication) in publications.enumerated() {
+            let marker = index == 0 ? "*" : " "
+            print("\(marker) \(publication.version)  \(publication.publishedAt.formatted(.iso8601))  \(publication.author)  \(publication.fileName)\(publication.note.map { "  — \($0)" } ?? "")")
+        }
+        return 0
+    }
+
+    static func rollback(_ arguments: inout Arguments) throws -> Int32 {
+        let runtime = try Runtime.load(&arguments, component: "rules")
+        let author = try arguments.option("--author") ?? currentUser()
+        let version = try arguments.requiredPositional("VERSION")
+        try arguments.finish()
+        let db = try runtime.connect(role: "rules")
+        do {
+            guard let earlier = try RulesStore.find(version: version, on: db), let source = earlier.source else {
+                throw CLIError.dataError("rules rollback: no publication has version \(version); see 'chikaya rules history'")
+            }
+            if let latest = try RulesStore.latest(on: db), latest.version == earlier.version {
+                print("rules \(earlier.version) are already in force")
+                return 0
+            }
+            _ = try RulesStore.publish(source: source, version: earlier.version, fileName: earlier.fileName,
+                                       author: author, note: "rollback to \(earlier.version)", on: db)
+            print("rules \(earlier.version) are in force again")
+        } catch let error as PostgresError {
+            throw CLIError.database(error)
+        }
+        return 0
+    }
+
+    static func currentUser() -> String {
+        ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown"
+    }
+}
