@@ -7,6 +7,10 @@ import Glibc
 let commands: [any Command.Type] = [
     MigrateCommand.self,
     SubmitCommand.self,
+    WorkerCommand.self,
+    QueueCommand.self,
+    NotifierCommand.self,
+    NotificationsCommand.self,
     VersionCommand.self,
     ClassifyCommand.self,
     RulesCommand.self,

@@ -1,0 +1,72 @@
+import Foundation
+import Mail
+
+/// Turns a claimed notification into the email the citizen receives: the template of its
+/// status in its language, filled with the complaint's reference, department, status, note
+/// and tracking link.
+public struct CitizenMailRenderer: Sendable {
+    public let templates: MailTemplates
+    public let from: MailboxAddress
+    public let trackingURL: String
+    public let defaultLanguage: String
+    public let messageIDDomain: String
+
+    public init(templates: MailTemplates, from: MailboxAddress, trackingURL: String, defaultLanguage: String) {
+        self.templates = templates
+        self.from = from
+        self.trackingURL = trackingURL
+        self.defaultLanguage = defaultLanguage
+        let domain = from.address.split(separator: "@").last.map(String.init) ?? "chikaya.invalid"
+        self.messageIDDomain = domain
+    }
+
+    /// Words a citizen understands for each status, per language.
+    static let statusWords: [String: [String: String]] = [
+        "fr": ["received": "reçue", "assigned": "transmise au service compétent", "in_progress": "en cours de traitement",
+               "resolved": "résolue", "rejected": "rejetée"],
+        "ar": ["received": "مستلمة", "assigned": "محالة على المصلحة المختصة", "in_progress": "في طور المعالجة",
+               "resolved": "تمت معالجتها", "rejected": "مرفوضة"],
+    ]
+
+    public func language(of notification: ClaimedNotification) -> String {
+        if let language = notification.language, templates.languages.contains(language) { return language }
+        return defaultLanguage
+    }
+
+    /// The message, with a Message-ID fixed by the notification's id so a resend after a crash
+    /// carries the same one.
+    public func message(for notification: ClaimedNotification) throws -> MIMEMessage {
+        let language = language(of: notification)
+        let department = language == "ar" ? notification.departmentNameAR : notification.departmentNameFR
+        let values = [
+            "reference": notification.reference,
+            "department": department ?? notification.departmentCode ?? "",
+            "status": Self.statusWords[language]?[notification.status] ?? notification.status,
+            "note": notification.note ?? "",
+            "tracking_url": trackingURL + notification.reference,
+        ]
+        let rendered = try templates.render(notification.template, language: language, values: values)
+        var message = MIMEMessage(from: from, to: [MailboxAddress(notification.recipient)], subject: rendered.subject,
+                                  textBody: rendered.text, htmlBody: rendered.html, language: language,
+                                  messageIDDomain: messageIDDomain)
+        message.messageID = "<n\(notification.id).\(notification.reference.lowercased())@\(messageIDDomain)>"
+        // Every email about one complaint threads under the first one.
+        let thread = "<\(notification.reference.lowercased())@\(messageIDDomain)>"
+        message.inReplyTo = thread
+        message.references = [thread]
+        return message
+    }
+}
+
+extension MailboxAddress {
+    /// Parses `Name <address>` or a bare address.
+    public static func parse(_ text: String) -> MailboxAddress {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let open = trimmed.lastIndex(of: "<"), trimmed.hasSuffix(">") {
+            let name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
+            let address = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+            return MailboxAddress(address, name: name.isEmpty ? nil : name)
+        }
+        return MailboxAddress(trimmed)
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Postgres
+
+/// A notification claimed for sending, with what its email needs.
+public struct ClaimedNotification: Sendable {
+    public let id: Int64
+    public let recipientKind: String
+    public let recipient: String
+    public let template: String
+    public let language: String?
+    public let attempts: Int
+    public let createdAt: Date
+    public let reference: String
+    public let complaintID: Int64
+    public let status: String
+    public let departmentCode: String?
+    public let departmentNameFR: String?
+    public let departmentNameAR: String?
+    public let note: String?
+}
+
+/// Counts and recent failures for `chikaya notifications status`.
+public struct NotificationSummary: Sendable {
+    public struct Failure: Sendable {
+        public let id: Int64
+        public let reference: String
+        public let recipientKind: String
+        public let at: Date
+        public let error: String
+    }
+    public let counts: [(kind: String, pending: Int, sent: Int, failed: Int)]
+    public let oldestPendingSeconds: Double?
+    public let recentFailures: [Failure]
+}
+
+/// All SQL of the `notifications` outbox.
+///
+/// Sending happens outside any transaction: a claim commits a lease (`leased_by`,
+/// `next_attempt_at` pushed past the lease), the email is sent, and the outcome is recorded by
+/// the lease holder. Once `sent` is recorded the row is never claimed again, so a recorded success
+/// is never sent twice. The one window left, a crash after the server's 250 and before the
+/// record, can repeat a message; it keeps its Message-ID, so mail clients can fold the copy.
+public enum NotificationStore {
+    public static func claim(on db: PostgresConnection, limit: Int, sender: String,
+                             leaseSeconds: Double) throws(PostgresError) -> [ClaimedNotification] {
+        let result = try db.query("""
+            WITH due AS (
+                SELECT id FROM notifications
+                WHERE status = 'pending' AND next_attempt_at <= now()
+                ORDER BY next_attempt_at, id
+                LIMIT $1
+                FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE notifications n
+                SET attempts = n.attempts + 1, leased_by = $2,
+                    next_attempt_at = now() + make_interval(secs => $3::float8)
+                FROM due WHERE n.id = due.id
+                RETURNING n.*
+            )
+            SELECT n.id, n.recipient_kind, n.recipient, n.template, n.language, n.attempts, n.created_at,
+                   c.reference, c.id, e.to_status, e.to_department, d.name_fr, d.name_ar, e.note
+            FROM claimed n
+            JOIN complaints c ON c.id = n.complaint_id
+            JOIN complaint_events e ON e.id = n.event_id
+            LEFT JOIN departments d ON d.code = e.to_department
+            ORDER BY n.id
+            """, [limit, sender, leaseSeconds])
+        return try result.rows.map { row throws(PostgresError) in
+            ClaimedNotification(id: try row.decode(0), recipientKind: try row.decode(1), recipient: try row.decode(2),
+                                template: try row.decode(3), language: try row.decode(4), attempts: try row.decode(5),
+                                createdAt: try row.decode(6), reference: try row.decode(7), complaintID: try row.decode(8),
+                                status: try row.decode(9), departmentCode: try row.decode(10),
+                                departmentNameFR: try row.decode(11), departmentNameAR: try row.decode(12),
+                                note: try row.decode(13))
+        }
+    }
+
+    public static func markSent(id: Int64, messageID: String, reply: String, sender: String,
+                                on db: PostgresConnection) throws(PostgresError) {
+        try db.query("""
+            UPDATE notifications
+            SET status = 'sent', sent_at = now(), message_id = $2, last_reply = $3, last_error = NULL
+            WHERE id = $1 AND leased_by = $4 AND status = 'pending'
+            """, [id, messageID, String(reply.prefix(1_000)), sender])
+    }
+
+    /// A transient failure: retry after `retryAfter` seconds, unless the notification is older
+    /// than `maxAge` seconds, in which case it fails for good.
+    public static func markRetry(id: Int64, error: String, reply: String?, retryAfter: Double, maxAge: Double,
+                                 sender: String, on db: PostgresConnection) throws(PostgresError) -> Bool {
+        let row = try db.query("""
+            UPDATE notifications
+            SET last_error = $2, last_reply = coalesce($3, last_reply),
+                next_attempt_at = now() + make_interval(secs => $4::float8),
+                status = CASE WHEN created_at + make_interval(secs => $5::float8) < now() THEN 'failed' ELSE 'pending' END
+            WHERE id = $1 AND leased_by = $6 AND status = 'pending'
+            RETURNING status = 'failed'
+            """, [id, String(error.prefix(1_000)), reply.map { String($0.prefix(1_000)) }, retryAfter, maxAge, sender])
+        return row.count > 0 ? try row[0].decode(0) : false
+    }
+
+    public static func markFailed(id: Int64, error: String, reply: String?, sender: String,
+                                  on db: PostgresConnection) throws(PostgresError) {
+        try db.query("""
+            UPDATE notifications
+            SET status = 'failed', last_error = $2, last_reply = coalesce($3, last_reply)
+            WHERE id = $1 AND leased_by = $4 AND status = 'pending'
+            """, [id, String(error.prefix(1_000)), reply.map { String($0.prefix(1_000)) }, sender])
+    }
+
+    /// True while a notification is due now or held by a sender's lease.
+    public static func hasDue(on db: PostgresConnection) throws(PostgresError) -> Bool {
+        try db.query("""
+            SELECT EXISTS (SELECT 1 FROM notifications WHERE status = 'pending' AND next_attempt_at <= now())
+            """).single().decode(0)
+    }
+
+    public static func summary(on db: PostgresConnection, failures: Int) throws(PostgresError) -> NotificationSummary {
+        let counts = try db.query("""
+            SELECT recipient_kind,
+                   count(*) FILTER (WHERE status = 'pending'),
+                   count(*) FILTER (WHERE status = 'sent'),
+                   count(*) FILTER (WHERE status = 'failed')
+            FROM notifications GROUP BY recipient_kind ORDER BY recipient_kind
+            """).rows.map { row throws(PostgresError) in
+                (kind: try row.decode(0, as: String.self), pending: try row.decode(1, as: Int.self),
+                 sent: try row.decode(2, as: Int.self), failed: try row.decode(3, as: Int.self))
+            }
+        let oldest: Double? = try db.query("""
+            SELECT extract(epoch FROM now() - min(created_at))::float8 FROM notifications WHERE status = 'pending'
+            """).single().decode(0)
+        let recent = try db.query("""
+            SELECT n.id, c.reference, n.recipient_kind, n.created_at, coalesce(n.last_reply, n.last_error, '')
+            FROM notifications n JOIN complaints c ON c.id = n.complaint_id
+            WHERE n.status = 'failed'
+            ORDER BY n.id DESC LIMIT $1
+            """, [failures]).rows.map { row throws(PostgresError) in
+                NotificationSummary.Failure(id: try row.decode(0), reference: try row.decode(1),
+                                            recipientKind: try row.decode(2), at: try row.decode(3), error: try row.decode(4))
+            }
+        return NotificationSummary(counts: counts, oldestPendingSeconds: oldest, recentFailures: recent)
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Mail
+import Postgres
+
+/// `chikaya notifier`: loops that drain the notification outbox over SMTP.
+///
+/// Each loop owns a database connection and an SMTP connection, reused across messages and
+/// replaced when it breaks. Outcomes: sent; transient failure (4xx, network, timeout) retried
+/// with back-off until the notification is `notifier.max_age_seconds` old; permanent failure
+/// (5xx, invalid address) recorded at once.
+public struct Notifier: Sendable {
+    public let configuration: Configuration
+    public let logger: Logger
+    public let smtp: SMTPConfiguration
+    public let tls: TLSContext
+    public let renderer: CitizenMailRenderer
+    public let concurrency: Int
+    public let drain: Bool
+    let senderName: String
+
+    public init(configuration: Configuration, logger: Logger, concurrency: Int, drain: Bool) throws {
+        guard let url = configuration.smtpURL else {
+            throw MailConfigurationError("no SMTP relay configured: set smtp_url in the configuration or CHIKAYA_SMTP_URL")
+        }
+        self.configuration = configuration
+        self.logger = logger
+        self.smtp = try SMTPConfiguration(url: url, caFile: configuration.smtpCAFile)
+        self.tls = try TLSContext(caFile: configuration.smtpCAFile)
+        let templates = try MailTemplates.load(directory: configuration.templatesDirectory)
+        self.renderer = CitizenMailRenderer(templates: templates, from: MailboxAddress.parse(configuration.mailFrom),
+                                            trackingURL: configuration.trackingURL,
+                                            defaultLanguage: configuration.defaultLanguage)
+        self.concurrency = concurrency
+        self.drain = drain
+        self.senderName = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+    }
+
+    public func run(stop: StopSignal = StopSignal()) -> Bool {
+        let runner = ServiceRunner(name: "notifier", loops: concurrency, grace: configuration.shutdownGraceSeconds,
+                                   logger: logger, stop: stop)
+        logger.info("notifier_started", [("loops", concurrency), ("relay", "\(smtp.host):\(smtp.port)"), ("drain", drain)])
+        let clean = runner.run { index in
+            NotifierLoop(notifier: self, id: "\(senderName):\(index)", stop: stop).run()
+        }
+        logger.info("notifier_stopped", [("clean", clean)])
+        return clean
+    }
+}
+
+/// One sending loop, on its own thread.
+struct NotifierLoop {
+    let notifier: Notifier
+    let id: String
+    let stop: StopSignal
+    var logger: Logger { notifier.logger }
+    var configuration: Configuration { notifier.configuration }
+
+    func run() {
+        var database: PostgresConnection?
+        var smtp: SMTPConnection?
+        var reconnectAttempt = 0
+        var lastSend = 0.0
+        let interval = configuration.notifierRatePerSecond > 0
+            ? Double(notifier.concurrency) / configuration.notifierRatePerSecond : 0
+        defer { smtp?.close() }
+        while !stop.isRequested {
+            do {
+                let db: PostgresConnection
+                if let database {
+                    db = database
+                } else {
+                    db = try configuration.databaseConnection(role: "notifier")
+                    try db.listen("chikaya_notifications")
+                    database = db
+                    if reconnectAttempt > 0 { logger.info("database_reconnected", [("loop", id)]) }
+                    reconnectAttempt = 0
+                }
+                let batch = try NotificationStore.claim(on: db, limit: configuration.notifierBatch, sender: id,
+                                                        leaseSeconds: configuration.notifierLeaseSeconds)
+                if batch.isEmpty {
+                    if notifier.drain, try !NotificationStore.hasDue(on: db) { break }
+                    _ = try db.waitForNotifications(timeout: configuration.pollSeconds)
+                    continue
+                }
+                let started = monotonicNow()
+                var sent = 0, retried = 0, failed = 0
+                for notification in batch {
+                    if interval > 0 {
+                        let wait = lastSend + interval - monotonicNow()
+                        if wait > 0 { usleepSeconds(wait) }
+                        lastSend = monotonicNow()
+                    }
+                    switch try deliver(notification, smtp: &smtp, on: db) {
+                    case .sent: sent += 1
+                    case .retry: retried += 1
+                    case .failed: failed += 1
+                    }
+                }
+                logger.info("batch_sent", [("loop", id), ("claimed", batch.count), ("sent", sent), ("retry", retried),
+                                           ("failed", failed), ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
+            } catch {
+                guard error.isConnectionProblem || database?.isConnected == false else {
+                    logger.error("loop_error", [("loop", id), ("error", error.description)])
+                    stop.sleep(configuration.pollSeconds)
+                    continue
+                }
+                database = nil
+                reconnectAttempt += 1
+                let delay = RetryPolicy(base: 0.5, cap: 30).delay(afterAttempt: reconnectAttempt)
+                logger.warn("database_unavailable", [("loop", id), ("error", error.description),
+                                                     ("retry_in_seconds", String(format: "%.1f", delay))])
+                stop.sleep(delay)
+            }
+        }
+    }
+
+    enum Outcome { case sent, retry, failed }
+
+    /// Renders and sends one notification, and records the outcome; database errors propagate.
+    private func deliver(_ notification: ClaimedNotification, smtp: inout SMTPConnection?,
+                         on db: PostgresConnection) throws(PostgresError) -> Outcome {
+        let message: MIMEMessage
+        let data: [UInt8]
+        do {
+            try EmailAddress.validate(notification.recipient)
+            message = try notifier.renderer.message(for: notification)
+            data = try message.render(date: Date())
+        } catch {
+            // A bad address or a message that cannot be built will not get better by waiting.
+            try NotificationStore.markFailed(id: notification.id, error: "cannot build the message: \(error)", reply: nil,
+                                             sender: id, on: db)
+            logger.warn("notification_failed", [("id", notification.id), ("reference", notification.reference),
+                                                ("reason", "invalid message or address")])
+            return .failed
+        }
+        do {
+            if smtp == nil || smtp?.isUsable == false {
+                smtp?.close()
+                smtp = try SMTPConnection(configuration: notifier.smtp, tls: notifier.tls)
+            }
+            guard let connection = smtp else { throw SMTPError(.unusableConnection, phase: "connect") }
+            let reply = try connection.send(message.envelope, data: data)
+            try NotificationStore.markSent(id: notification.id, messageID: message.messageID, reply: reply.description,
+                                           sender: id, on: db)
+            logger.debug("notification_sent", [("id", notification.id), ("reference", notification.reference)])
+            return .sent
+        } catch let error as SMTPError {
+            if smtp?.isUsable == false { smtp?.close(); smtp = nil }
+            if error.isPermanent {
+                try NotificationStore.markFailed(id: notification.id, error: error.description,
+                                                 reply: error.reply?.description, sender: id, on: db)
+                logger.warn("notification_failed", [("id", notification.id), ("reference", notification.reference),
+                                                    ("smtp_code", error.reply.map { String($0.code) } ?? "-"),
+                                                    ("kind", error.kind.rawValue)])
+                return .failed
+            }
+            let policy = RetryPolicy(base: configuration.notifierRetryBaseSeconds, cap: 3_600)
+            let delay = policy.delay(afterAttempt: notification.attempts)
+            let gaveUp = try NotificationStore.markRetry(id: notification.id, error: error.description,
+                                                         reply: error.reply?.description, retryAfter: delay,
+                                                         maxAge: configuration.notifierMaxAgeSeconds, sender: id, on: db)
+            logger.warn(gaveUp ? "notification_expired" : "notification_retry",
+                        [("id", notification.id), ("reference", notification.reference), ("kind", error.kind.rawValue),
+                         ("smtp_code", error.reply.map { String($0.code) } ?? "-"),
+                         ("retry_in_seconds", String(format: "%.0f", delay))])
+            return gaveUp ? .failed : .retry
+        } catch let error as PostgresError {
+            throw error
+        } catch {
+            try NotificationStore.markFailed(id: notification.id, error: "\(error)", reply: nil, sender: id, on: db)
+            return .failed
+        }
+    }
+}
