@@ -84,6 +84,9 @@ struct RoutingLoop {
         var connection: PostgresConnection?
         var classifier: Classifier?
         var rulesVersion = ""
+        // Set on every (re)connection and on a publication notice: a NOTIFY sent while we were
+        // disconnected is lost, so a new connection always looks at the latest publication.
+        var checkRules = true
         var reconnectAttempt = 0
         while !stop.isRequested {
             do {
@@ -97,12 +100,13 @@ struct RoutingLoop {
                     connection = db
                     if reconnectAttempt > 0 { logger.info("database_reconnected", [("loop", id)]) }
                     reconnectAttempt = 0
-                    classifier = nil
+                    checkRules = true
                 }
                 // Notifications that arrived during the last batch: a rules publication means
                 // reload before the next claim.
                 let pending = try db.waitForNotifications(timeout: 0)
-                if classifier == nil || pending.contains(where: { $0.channel == "chikaya_rules" }) {
+                if pending.contains(where: { $0.channel == "chikaya_rules" }) { checkRules = true }
+                if checkRules {
                     guard let publication = try RulesStore.latest(on: db) else {
                         logger.error("no_rules_published", [("loop", id)])
                         stop.sleep(configuration.pollSeconds)
@@ -120,6 +124,7 @@ struct RoutingLoop {
                             rulesVersion = publication.version
                         }
                     }
+                    checkRules = classifier == nil
                 }
                 guard let active = classifier else { continue }
 
