@@ -52,6 +52,7 @@ public final class TestCluster: Sendable {
 
     public struct CommandFailed: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Runs a command and returns its output, with posix_spawn and waitpid rather than
@@ -86,7 +87,7 @@ public final class TestCluster: Sendable {
         return text
     }
 
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw CommandFailed(description: "socket() failed") }
         defer { close(fd) }

@@ -1,0 +1,187 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+/// A real SMTP receiver (aiosmtpd's Maildir handler, scripts/peers/maildir_receiver.py) on a port
+/// of the test's choosing, which the test can stop and start again to play a relay outage.
+final class MaildirReceiver {
+    let port: Int
+    let maildir: String
+    private var child: SpawnedProcess?
+
+    static var available: Bool { ProcessInfo.processInfo.environment["CHIKAYA_TEST_PYTHON"] != nil }
+
+    init() throws {
+        port = try TestCluster.freePort()
+        maildir = NSTemporaryDirectory() + "chikaya-maildir-" + UUID().uuidString
+    }
+
+    var url: String { "smtp://127.0.0.1:\(port)?tls=none" }
+
+    func start() throws {
+        let python = ProcessInfo.processInfo.environment["CHIKAYA_TEST_PYTHON"] ?? "python3"
+        child = try SpawnedProcess([python,
+                                    ChikayaBinary.repositoryRoot().appendingPathComponent("scripts/peers/maildir_receiver.py").path,
+                                    "serve", "--maildir", maildir, "--port", String(port)])
+        // Ready when it accepts a connection.
+        for _ in 0..<100 {
+            if Self.accepts(port: port) { return }
+            usleep(100_000)
+        }
+        throw TestCluster.CommandFailed(description: "the SMTP receiver did not start on port \(port)")
+    }
+
+    func stop() {
+        child?.stop()
+        child = nil
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: maildir)
+    }
+
+    /// The messages delivered so far, as raw text.
+    func messages() -> [String] {
+        let folder = maildir + "/new"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.compactMap { try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }
+    }
+
+    /// A header's value in a raw message (first occurrence, unfolded).
+    static func header(_ name: String, in message: String) -> String? {
+        var value: String?
+        for line in message.components(separatedBy: "\n") {
+            let clean = line.hasSuffix("\r") ? String(line.dropLast()) : line
+            if clean.isEmpty { break }
+            if let current = value, clean.first == " " || clean.first == "\t" {
+                value = current + clean
+            } else if value != nil {
+                break
+            } else if clean.lowercased().hasPrefix(name.lowercased() + ":") {
+                value = String(clean.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return value
+    }
+
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+@Suite("Notifier end to end with a real SMTP receiver",
+       .enabled(if: TestDatabase.available && MaildirReceiver.available))
+struct NotifierIntegrationTests {
+    /// Moves complaints on through the lifecycle the way a department's system would: a plain
+    /// UPDATE with the actor and note as transaction settings.
+    func move(_ ids: [Int64], to status: String, note: String, on db: PostgresConnection) throws {
+        try db.transaction { db in
+            try db.query("SELECT set_config('chikaya.actor', 'tests', true), set_config('chikaya.note', $1, true)", [note])
+            for id in ids {
+                try db.query("UPDATE complaints SET status = $1 WHERE id = $2", [status, id])
+            }
+        }
+    }
+
+    @Test("each citizen with an email gets exactly one message per status change; anonymous ones none")
+    func oneEmailPerStatusChange() throws {
+        let receiver = try MaildirReceiver()
+        try receiver.start()
+        let fixture = try RoutingFixture("notify", extraEnvironment: ["CHIKAYA_SMTP_URL": receiver.url,
+                                                                       "CHIKAYA_MAIL_FROM": "Chikaya <no-reply@chikaya.test>"])
+        defer { fixture.database.drop() }
+        try fixture.submit(count: 30)
+        try fixture.expectSuccess(["worker", "--drain"])
+        let db = try fixture.database.connect()
+        let withEmail: [Int64] = try db.query("SELECT id FROM complaints WHERE citizen_email IS NOT NULL ORDER BY id")
+            .rows.map { try $0.decode(0) }
+        #expect(withEmail.count == 8)
+        let moved = Array(withEmail.prefix(3)) + [try db.query("SELECT id FROM complaints WHERE anonymous LIMIT 1").single().decode(0)]
+        try move(moved, to: "in_progress", note: "équipe envoyée", on: db)
+        try move([moved[0]], to: "resolved", note: "fait", on: db)
+
+        let outcome = try fixture.expectSuccess(["notifier", "--drain"])
+        #expect(!outcome.stderr.contains("@example.org"), "citizen addresses stay out of the logs")
+
+        let messages = receiver.messages()
+        #expect(messages.count == 8 + 3 + 1)
+        #expect(try fixture.count("SELECT count(*) FROM notifications WHERE status = 'sent' AND message_id IS NOT NULL", on: db) == 12)
+        var perRecipient: [String: Int] = [:]
+        for message in messages {
+            let to = MaildirReceiver.header("To", in: message) ?? "?"
+            perRecipient[to, default: 0] += 1
+            #expect(MaildirReceiver.header("Auto-Submitted", in: message) == "auto-generated")
+        }
+        let expected: [(Int64, Int)] = try db.query("""
+            SELECT c.id, count(e.id)::int FROM complaints c JOIN complaint_events e ON e.complaint_id = c.id
+            WHERE c.citizen_email IS NOT NULL GROUP BY c.id
+            """).rows.map { (try $0.decode(0), try $0.decode(1)) }
+        for (id, events) in expected {
+            let email: String = try db.query("SELECT citizen_email FROM complaints WHERE id = $1", [id]).single().decode(0)
+            #expect(perRecipient[email] == events, "\(email) should get one email per change")
+        }
+        #expect(Set(messages.compactMap { MaildirReceiver.header("Message-ID", in: $0) }).count == messages.count)
+
+        let again = try fixture.expectSuccess(["notifier", "--drain"])
+        #expect(again.status == 0)
+        #expect(receiver.messages().count == 12, "a second run sends nothing again")
+    }
+
+    @Test("with the relay down for a while, every message arrives once after it comes back")
+    func relayOutage() throws {
+        let receiver = try MaildirReceiver()
+        let fixture = try RoutingFixture("outage", extraEnvironment: ["CHIKAYA_SMTP_URL": receiver.url,
+                                                                       "CHIKAYA_NOTIFIER_RETRY_BASE_SECONDS": "0.5"])
+        defer { fixture.database.drop() }
+        try fixture.submit(count: 15)
+        try fixture.expectSuccess(["worker", "--drain"])
+        let db = try fixture.database.connect()
+        let expected = try fixture.count("SELECT count(*) FROM notifications", on: db)
+        #expect(expected == 4)
+
+        let notifier = try fixture.start(["notifier"])
+        #expect(try fixture.eventually(timeout: 30) {
+            try fixture.count("SELECT count(*) FROM notifications WHERE attempts >= 2 AND last_error IS NOT NULL", on: db) == expected
+        }, "the notifier retries while the relay is down")
+        #expect(try fixture.count("SELECT count(*) FROM notifications WHERE status = 'pending'", on: db) == expected)
+
+        try receiver.start()
+        #expect(try fixture.eventually(timeout: 60) {
+            try fixture.count("SELECT count(*) FROM notifications WHERE status = 'sent'", on: db) == expected
+        })
+        notifier.signal(SIGTERM)
+        let outcome = notifier.wait(timeout: 20)
+        #expect(outcome.status == 0)
+        #expect(outcome.stderr.contains("notification_retry"))
+        #expect(receiver.messages().count == expected)
+        receiver.stop()
+    }
+
+    @Test("a permanently refused address is recorded as failed, not retried")
+    func invalidAddressFailsOnce() throws {
+        let receiver = try MaildirReceiver()
+        try receiver.start()
+        let fixture = try RoutingFixture("badaddress", extraEnvironment: ["CHIKAYA_SMTP_URL": receiver.url])
+        defer { fixture.database.drop() }
+        try fixture.expectSuccess(["submit", "--text", "Lampadaire éteint depuis une semaine", "--email", "not an address"])
+        try fixture.expectSuccess(["worker", "--drain"])
+        try fixture.expectSuccess(["notifier", "--drain"])
+        let db = try fixture.database.connect()
+        #expect(try fixture.count("SELECT count(*) FROM notifications WHERE status = 'failed' AND attempts = 1", on: db) == 1)
+        let status = try fixture.expectSuccess(["notifications", "status"])
+        #expect(status.stdout.contains("citizen"))
+        #expect(status.stdout.contains("last failures:"))
+        #expect(receiver.messages().isEmpty)
+    }
+}
