@@ -222,6 +222,13 @@ struct Matcher: Sendable {
         if buffer.count >= 3 {
             buffer.withUnsafeBufferPointer { lookup($0, skeleton: true, scratch: &scratch) }
         }
+        // Arabizi 8 reads as ه above; try غ too (rare: only tokens that hold an 8).
+        if word.contains(Tokenizer.arabiziEight) {
+            Skeleton.build(word, eight: 0x67, into: &buffer)
+            if buffer.count >= 3 {
+                buffer.withUnsafeBufferPointer { lookup($0, skeleton: true, scratch: &scratch) }
+            }
+        }
         scratch.skeleton = buffer
     }
 }

@@ -6,8 +6,9 @@
 enum Skeleton {
     static let ch: UInt32 = 0x43  // "C": ش, ch, sh, x
 
-    /// Writes the skeleton of `token` into `out` (cleared first).
-    static func build(_ token: UnsafeBufferPointer<UInt32>, into out: inout [UInt32]) {
+    /// Writes the skeleton of `token` into `out` (cleared first). Arabizi 8 becomes `eight`:
+    /// h (ه) by default, g (غ) for the second reading.
+    static func build(_ token: UnsafeBufferPointer<UInt32>, eight: UInt32 = 0x68, into out: inout [UInt32]) {
         out.removeAll(keepingCapacity: true)
         let n = token.count
         var i = 0
@@ -32,6 +33,7 @@ enum Skeleton {
             case 0x76: emit(0x66); i += 1  // v -> f
             case 0x61...0x7A, 0x30...0x39: emit(c); i += 1
             case Tokenizer.arabiziH: emit(0x68); i += 1
+            case Tokenizer.arabiziEight: emit(eight); i += 1
             // Arabic: long vowels, alef and hamza carry no consonant; a final ه is mostly ة.
             case 0x0627, 0x0621, 0x0648, 0x064A: i += 1
             case 0x0647: if i + 1 < n { emit(0x68) }; i += 1

@@ -6,8 +6,11 @@ struct Tokenizer {
     var scalars: [UInt32] = []
     var tokens: [Token] = []
 
-    /// ḥ: the letter Arabizi writes 7 (or 8); the skeleton turns it into h.
+    /// ḥ: the letter Arabizi writes 7; the skeleton turns it into h.
     static let arabiziH: UInt32 = 0x1E25
+    /// ḡ: the letter Arabizi writes 8, used for ه by some writers and for غ by others
+    /// (l8soun = الغصون); skeletons try it both ways.
+    static let arabiziEight: UInt32 = 0x1E21
 
     init() {
         scalars.reserveCapacity(512)
@@ -123,8 +126,10 @@ struct Tokenizer {
         out.reserveCapacity(scalars.count - s + 2)
         for k in s..<scalars.count {
             switch scalars[k] {
-            // 7 ح and 8 ه/غ become ḥ (U+1E25), not h: "s7i7" must not read as "sh".
-            case 0x37, 0x38: out.append(Tokenizer.arabiziH)
+            // 7 ح becomes ḥ (U+1E25), not h: "s7i7" must not read as "sh".
+            case 0x37: out.append(Tokenizer.arabiziH)
+            // 8 is ه or غ: its own letter ḡ (U+1E21), read both ways by skeletons.
+            case 0x38: out.append(Tokenizer.arabiziEight)
             case 0x39: out.append(0x71)                    // 9 ق -> q
             case 0x35: out.append(0x6B); out.append(0x68)  // 5 خ -> kh
             case 0x32: break                               // 2 hamza: silent

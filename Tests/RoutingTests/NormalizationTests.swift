@@ -97,7 +97,7 @@ struct NormalizationTests {
         ("9ahwa", "qahwa"),             // 9 -> q (ق)
         ("5ayba", "khayba"),            // 5 -> kh (خ)
         ("s2al", "sal"),                // 2 -> hamza, silent
-        ("l8soun", "lḥsoun"),           // 8 -> ḥ
+        ("l8soun", "lḡsoun"),           // 8 -> ḡ U+1E21 (ه or غ)
         ("m3a", "m3a"),                 // 3 stays: our letter for ع
         ("3 jours", "3 jour"),          // a number stays a number
         ("n°7", "n 7"),
@@ -124,5 +124,24 @@ struct NormalizationTests {
         #expect(skeleton("shajra") == skeleton("xajra"))
         #expect(skeleton("tobis") == skeleton("tubis"))
         #expect(skeleton("s7i7") != skeleton("shih"))
+    }
+
+    /// Arabizi 8 is written for ه by some and for غ by others: skeleton keywords meet both.
+    @Test(arguments: [
+        ("l8soun dyal chjar", "espaces-verts"),   // 8 = غ: الغصون
+        ("8san tay7in", "espaces-verts"),
+        ("lmo8andis", "urbanisme"),               // 8 = ه: المهندس
+        ("ghsoun", "espaces-verts"),
+    ])
+    func arabiziEightReadsAsHaOrGhayn(text: String, expected: String) throws {
+        let source = """
+        threshold = 1
+        margin = 0
+        [espaces-verts]
+        2: ~ghsn
+        [urbanisme]
+        2: ~mohandis
+        """
+        #expect(try route(text, source) == expected)
     }
 }
