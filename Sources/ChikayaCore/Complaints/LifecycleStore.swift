@@ -59,17 +59,14 @@ public enum LifecycleStore {
     /// Gives the complaint to another department, keeping its status.
     public static func reassign(reference: String, to department: String, note: String, actor: String,
                                 on db: PostgresConnection) throws(LifecycleError) -> LifecycleChange {
+        let known: Bool
         do {
-            let known = try db.query("SELECT EXISTS (SELECT 1 FROM departments WHERE code = $1)", [department])
-                .single().decode(0, as: Bool.self)
-            guard known else { throw LifecycleError.unknownDepartment(department) }
-        } catch let error as LifecycleError {
-            throw error
-        } catch let error as PostgresError {
-            throw .database(error)
+            known = try db.query("SELECT EXISTS (SELECT 1 FROM departments WHERE code = $1)", [department])
+                .single().decode(0)
         } catch {
-            throw .database(PostgresError(code: .server, message: "\(error)"))
+            throw .database(error)
         }
+        guard known else { throw .unknownDepartment(department) }
         let change = try change(reference: reference, note: note, actor: actor, on: db, sql: """
             WITH old AS (
                 SELECT id, status, department FROM complaints WHERE reference = $1 FOR UPDATE
