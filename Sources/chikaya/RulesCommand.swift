@@ -5,7 +5,7 @@ import Routing
 /// the database-backed ones (publish, history, backtest, rollback, diff) slot in beside these.
 enum RulesCommand: Command {
     static let name = "rules"
-    static let summary = "check, measure, publish and roll back the routing rules"
+    static let summary = "check, measure, backtest, diff, publish and roll back the routing rules"
     static let usage = """
     usage: chikaya rules check [FILE]
            chikaya rules eval [--rules FILE] CORPUS.tsv
@@ -20,7 +20,7 @@ enum RulesCommand: Command {
     \(RulesPublishing.help)
     \(RulesBacktesting.help)
 
-    options:
+    options of publish, history, rollback, backtest and diff:
     \(commonOptions)
     """
 
