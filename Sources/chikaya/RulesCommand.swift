@@ -5,11 +5,12 @@ import Routing
 /// the database-backed ones (publish, history, backtest, rollback, diff) slot in beside these.
 enum RulesCommand: Command {
     static let name = "rules"
-    static let summary = "check, measure, publish and roll back the routing rules"
+    static let summary = "check, measure, backtest, diff, publish and roll back the routing rules"
     static let usage = """
     usage: chikaya rules check [FILE]
            chikaya rules eval [--rules FILE] CORPUS.tsv
     \(RulesPublishing.usage)
+    \(RulesBacktesting.usage)
 
       check   validate a rules file (default \(RulesLoading.defaultPath)); prints every error
               as file:line:column and exits 65 when there is one
@@ -17,11 +18,15 @@ enum RulesCommand: Command {
               accuracy overall and per language, precision/recall/F1 per department,
               macro-F1, the confusion matrix and the misrouted rows
     \(RulesPublishing.help)
+    \(RulesBacktesting.help)
+
+    options of publish, history, rollback, backtest and diff:
+    \(commonOptions)
     """
 
     static func run(_ arguments: inout Arguments) throws -> Int32 {
         guard let sub = arguments.positional() else {
-            throw CLIError.usage("rules: missing sub-command (check, eval, publish, history, rollback); see 'chikaya help rules'")
+            throw CLIError.usage("rules: missing sub-command (check, eval, publish, history, rollback, backtest, diff); see 'chikaya help rules'")
         }
         switch sub {
         case "check":
@@ -34,6 +39,10 @@ enum RulesCommand: Command {
             return try RulesPublishing.history(&arguments)
         case "rollback":
             return try RulesPublishing.rollback(&arguments)
+        case "backtest":
+            return try RulesBacktesting.backtest(&arguments)
+        case "diff":
+            return try RulesBacktesting.diff(&arguments)
         default:
             throw CLIError.usage("rules: unknown sub-command '\(sub)'; see 'chikaya help rules'")
         }

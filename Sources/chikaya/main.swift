@@ -9,6 +9,8 @@ let commands: [any Command.Type] = [
     SubmitCommand.self,
     WorkerCommand.self,
     QueueCommand.self,
+    ComplaintsCommand.self,
+    StatsCommand.self,
     NotifierCommand.self,
     NotificationsCommand.self,
     VersionCommand.self,

@@ -1,0 +1,122 @@
+import Foundation
+import Postgres
+
+/// Why a status change or reassignment did not happen, in words staff can act on.
+public enum LifecycleError: Error, CustomStringConvertible, Sendable {
+    /// No complaint has this reference.
+    case unknownReference(String)
+    /// No department has this code.
+    case unknownDepartment(String)
+    /// The complaint already has the department a reassignment asked for.
+    case sameDepartment(reference: String, department: String)
+    /// The database's transition check refused the move; its message and hint, as written there.
+    case refused(message: String, hint: String?)
+    /// Any other database failure.
+    case database(PostgresError)
+
+    public var description: String {
+        switch self {
+        case .unknownReference(let reference): "no complaint has the reference \(reference)"
+        case .unknownDepartment(let code): "no department has the code '\(code)'"
+        case .sameDepartment(let reference, let department): "complaint \(reference) is already with \(department)"
+        case .refused(let message, let hint): hint.map { "\(message) (\($0))" } ?? message
+        case .database(let error): "\(error)"
+        }
+    }
+}
+
+/// What one change did: the move, the event it wrote and how many citizen emails it queued.
+public struct LifecycleChange: Sendable {
+    public let reference: String
+    public let fromStatus: String
+    public let toStatus: String
+    public let fromDepartment: String?
+    public let toDepartment: String?
+    /// The event the trigger wrote; nil when nothing changed (the complaint was already there).
+    public let eventID: Int64?
+    public let notifications: Int
+}
+
+/// All SQL that moves a complaint through its lifecycle.
+///
+/// The rules live in the database (`complaints_check_transition`, `complaints_record_change`), so
+/// that another system's plain `UPDATE` obeys them too; this store only sets who is acting and why
+/// (transaction-local `chikaya.actor` / `chikaya.note`, read by the triggers) and makes the update.
+public enum LifecycleStore {
+    /// Moves the complaint to `status`. Moving to the status it already has changes nothing.
+    public static func setStatus(reference: String, to status: String, note: String?, actor: String,
+                                 on db: PostgresConnection) throws(LifecycleError) -> LifecycleChange {
+        try change(reference: reference, note: note, actor: actor, on: db, sql: """
+            WITH old AS (
+                SELECT id, status, department FROM complaints WHERE reference = $1 FOR UPDATE
+            )
+            UPDATE complaints c SET status = $2
+            FROM old WHERE c.id = old.id
+            RETURNING c.id, old.status, c.status, old.department, c.department
+            """, parameters: [reference, status])
+    }
+
+    /// Gives the complaint to another department, keeping its status.
+    public static func reassign(reference: String, to department: String, note: String, actor: String,
+                                on db: PostgresConnection) throws(LifecycleError) -> LifecycleChange {
+        let known: Bool
+        do {
+            known = try db.query("SELECT EXISTS (SELECT 1 FROM departments WHERE code = $1)", [department])
+                .single().decode(0)
+        } catch {
+            throw .database(error)
+        }
+        guard known else { throw .unknownDepartment(department) }
+        let change = try change(reference: reference, note: note, actor: actor, on: db, sql: """
+            WITH old AS (
+                SELECT id, status, department FROM complaints WHERE reference = $1 FOR UPDATE
+            )
+            UPDATE complaints c SET department = $2
+            FROM old WHERE c.id = old.id
+            RETURNING c.id, old.status, c.status, old.department, c.department
+            """, parameters: [reference, department])
+        if change.eventID == nil {
+            throw .sameDepartment(reference: reference, department: department)
+        }
+        return change
+    }
+
+    private static func change(reference: String, note: String?, actor: String, on db: PostgresConnection,
+                               sql: String, parameters: [(any PostgresBindable)?]) throws(LifecycleError) -> LifecycleChange {
+        do {
+            return try db.transaction { db in
+                // Local to this transaction: the triggers read them, and nothing leaks into the
+                // connection's next statement.
+                try db.query("SELECT set_config('chikaya.actor', $1, true), set_config('chikaya.note', $2, true)",
+                             [actor, note ?? ""])
+                let updated = try db.query(sql, parameters)
+                guard updated.count > 0 else { throw LifecycleError.unknownReference(reference) }
+                let row = updated[0]
+                let id: Int64 = try row.decode(0)
+                let from: String = try row.decode(1), to: String = try row.decode(2)
+                let fromDepartment: String? = try row.decode(3), toDepartment: String? = try row.decode(4)
+                guard from != to || fromDepartment != toDepartment else {
+                    return LifecycleChange(reference: reference, fromStatus: from, toStatus: to,
+                                           fromDepartment: fromDepartment, toDepartment: toDepartment,
+                                           eventID: nil, notifications: 0)
+                }
+                // The trigger wrote the newest event of this complaint in this very transaction.
+                let event = try db.query("""
+                    SELECT e.id, (SELECT count(*) FROM notifications n WHERE n.event_id = e.id)
+                    FROM complaint_events e WHERE e.complaint_id = $1 ORDER BY e.id DESC LIMIT 1
+                    """, [id]).single()
+                return LifecycleChange(reference: reference, fromStatus: from, toStatus: to,
+                                       fromDepartment: fromDepartment, toDepartment: toDepartment,
+                                       eventID: try event.decode(0), notifications: try event.decode(1))
+            }
+        } catch let error as LifecycleError {
+            throw error
+        } catch let error as PostgresError {
+            // 23514 check_violation: the transition trigger (or the status CHECK) said no.
+            if error.sqlState == SQLState.checkViolation { throw .refused(message: error.message, hint: error.hint) }
+            throw .database(error)
+        } catch {
+            throw .database(PostgresError(code: .server, message: "\(error)"))
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Routing
+
+/// A change of department the draft rules would make: from the stored decision to the draft's.
+public struct DepartmentMove: Sendable, Hashable, Comparable {
+    public let from: String
+    public let to: String
+
+    public static func < (a: DepartmentMove, b: DepartmentMove) -> Bool { (a.from, a.to) < (b.from, b.to) }
+}
+
+/// What replaying stored complaints through draft rules found.
+public struct BacktestReport: Sendable {
+    /// A complaint kept to show a move, with what its explanation needs.
+    public struct Example: Sendable {
+        public let reference: String
+        public let body: String
+        public let arrondissement: String?
+    }
+
+    public internal(set) var examined = 0
+    /// Complaints whose department the draft would change.
+    public internal(set) var changed = 0
+    public internal(set) var moves: [DepartmentMove: Int] = [:]
+    public internal(set) var examples: [DepartmentMove: [Example]] = [:]
+    /// Complaints staff reassigned by hand after routing.
+    public internal(set) var corrections = 0
+    /// Of those, how many the draft now sends where staff put them.
+    public internal(set) var correctionsNowRight = 0
+    /// Complaints the rules in force got right (never corrected) that the draft would now move.
+    public internal(set) var previouslyRightNowMoved = 0
+
+    /// Moves from the most to the least frequent.
+    public var rankedMoves: [(move: DepartmentMove, count: Int)] {
+        moves.map { ($0.key, $0.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.move < $1.move }
+    }
+}
+
+/// Replays complaints through a classifier with the allocation-free `decide` path, one
+/// workspace reused for every complaint; only the few examples keep their text.
+public struct Backtester {
+    public let classifier: Classifier
+    public let examplesPerMove: Int
+    public private(set) var report = BacktestReport()
+    private var workspace = Classifier.Workspace()
+    private let areaBits: [String: UInt32]
+
+    public init(classifier: Classifier, examplesPerMove: Int = 2) {
+        self.classifier = classifier
+        self.examplesPerMove = examplesPerMove
+        var bits: [String: UInt32] = [:]
+        for (i, area) in CityDirectory.arrondissements.enumerated() { bits[area.code] = 1 << UInt32(i) }
+        self.areaBits = bits
+    }
+
+    public mutating func replay(_ rows: [BacktestRow]) {
+        for row in rows {
+            var body = row.body
+            let bit = row.arrondissement.flatMap { areaBits[$0] } ?? 0
+            let decision = body.withUTF8 { classifier.decide(utf8: $0, arrondissementBit: bit, workspace: &workspace) }
+            let draft = decision.department
+            report.examined += 1
+            if row.corrected {
+                report.corrections += 1
+                if draft == row.department { report.correctionsNowRight += 1 }
+            }
+            guard draft != row.routedTo else { continue }
+            report.changed += 1
+            if !row.corrected { report.previouslyRightNowMoved += 1 }
+            let move = DepartmentMove(from: row.routedTo, to: draft)
+            report.moves[move, default: 0] += 1
+            if report.examples[move, default: []].count < examplesPerMove {
+                report.examples[move, default: []].append(
+                    .init(reference: row.reference, body: row.body, arrondissement: row.arrondissement))
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Postgres
+
+/// The figures of `chikaya stats` for one window of time.
+public struct Stats: Sendable, Codable {
+    /// One department's figures.
+    public struct Department: Sendable, Codable {
+        public let department: String
+        /// Complaints of the window currently with this department.
+        public let complaints: Int
+        /// Complaints of the window the router sent here.
+        public let routed: Int
+        /// Of those, how many staff later moved to another department.
+        public let reassignedByHand: Int
+        /// `reassignedByHand / routed`, nil when nothing was routed here.
+        public let reassignedShare: Double?
+        /// Complaints whose first resolution, in the window, was in this department.
+        public let resolved: Int
+        /// Median seconds from submission to the first `resolved`.
+        public let medianSecondsToResolved: Double?
+    }
+
+    /// One arrondissement's count ("none" for complaints without one).
+    public struct Arrondissement: Sendable, Codable {
+        public let arrondissement: String
+        public let complaints: Int
+    }
+
+    public let sinceSeconds: Double
+    public let received: Int
+    public let routed: Int
+    public let routedToTriage: Int
+    /// `routedToTriage / routed`, nil when nothing was routed.
+    public let triageShare: Double?
+    public let reassignedByHand: Int
+    public let reassignedShare: Double?
+    public let latencyP50Seconds: Double?
+    public let latencyP95Seconds: Double?
+    public let queuePending: Int
+    public let queueDead: Int
+    public let queueOldestSeconds: Double?
+    public let notificationsSent: Int
+    public let notificationsPending: Int
+    public let notificationsFailed: Int
+    public let departments: [Department]
+    public let arrondissements: [Arrondissement]
+}
+
+/// All SQL of `chikaya stats`.
+///
+/// The window is "complaints submitted in the last N seconds" for intake and routing figures,
+/// "notifications created in it" for the outbox, and "first resolved in it" for resolution times;
+/// the queue figures are the queue as it is now.
+public enum StatsStore {
+    public static func compute(sinceSeconds: Double, on db: PostgresConnection) throws(PostgresError) -> Stats {
+        // A department change after routing, made by anyone but the router, is a correction.
+        let corrected = """
+            EXISTS (SELECT 1 FROM complaint_events e
+                    WHERE e.complaint_id = c.id AND e.from_status <> 'received'
+                      AND e.from_department IS DISTINCT FROM e.to_department)
+            """
+        let totals = try db.query("""
+            WITH window_complaints AS (
+                SELECT c.id, c.submitted_at, rd.department AS routed_to, rd.decided_at,
+                       rd.complaint_id IS NOT NULL AND \(corrected) AS corrected
+                FROM complaints c LEFT JOIN routing_decisions rd ON rd.complaint_id = c.id
+                WHERE c.submitted_at >= now() - make_interval(secs => $1::float8)
+            )
+            SELECT count(*),
+                   count(routed_to),
+                   count(*) FILTER (WHERE routed_to = 'triage'),
+                   count(*) FILTER (WHERE corrected),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - submitted_at))
+                       FILTER (WHERE routed_to IS NOT NULL),
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - submitted_at))
+                       FILTER (WHERE routed_to IS NOT NULL),
+                   (SELECT count(*) FROM routing_queue WHERE state = 'pending'),
+                   (SELECT count(*) FROM routing_queue WHERE state = 'dead'),
+                   (SELECT extract(epoch FROM now() - min(enqueued_at))::float8 FROM routing_queue WHERE state = 'pending'),
+                   (SELECT count(*) FILTER (WHERE status = 'sent') FROM notifications
+                    WHERE created_at >= now() - make_interval(secs => $1::float8)),
+                   (SELECT count(*) FILTER (WHERE status = 'pending') FROM notifications
+                    WHERE created_at >= now() - make_interval(secs => $1::float8)),
+                   (SELECT count(*) FILTER (WHERE status = 'failed') FROM notifications
+                    WHERE created_at >= now() - make_interval(secs => $1::float8))
+            FROM window_complaints
+            """, [sinceSeconds]).single()
+        let received: Int = try totals.decode(0)
+        let routed: Int = try totals.decode(1)
+        let triage: Int = try totals.decode(2)
+        let reassigned: Int = try totals.decode(3)
+
+        let departmentRows = try db.query("""
+            WITH window_complaints AS (
+                SELECT c.id, c.department, rd.department AS routed_to,
+                       rd.complaint_id IS NOT NULL AND \(corrected) AS corrected
+                FROM complaints c LEFT JOIN routing_decisions rd ON rd.complaint_id = c.id
+                WHERE c.submitted_at >= now() - make_interval(secs => $1::float8)
+            ), held AS (
+                SELECT department, count(*) AS n FROM window_complaints WHERE department IS NOT NULL GROUP BY department
+            ), routed AS (
+                SELECT routed_to AS department, count(*) AS n, count(*) FILTER (WHERE corrected) AS corrected
+                FROM window_complaints WHERE routed_to IS NOT NULL GROUP BY routed_to
+            ), first_resolved AS (
+                SELECT DISTINCT ON (e.complaint_id) e.complaint_id, e.to_department AS department, e.at
+                FROM complaint_events e
+                WHERE e.to_status = 'resolved'
+                ORDER BY e.complaint_id, e.id
+            ), resolved AS (
+                SELECT f.department, count(*) AS n,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM f.at - c.submitted_at)) AS median
+                FROM first_resolved f JOIN complaints c ON c.id = f.complaint_id
+                WHERE f.at >= now() - make_interval(secs => $1::float8)
+                GROUP BY f.department
+            )
+            SELECT d.code, coalesce(h.n, 0), coalesce(r.n, 0), coalesce(r.corrected, 0),
+                   coalesce(s.n, 0), s.median::float8
+            FROM departments d
+            LEFT JOIN held h ON h.department = d.code
+            LEFT JOIN routed r ON r.department = d.code
+            LEFT JOIN resolved s ON s.department = d.code
+            WHERE h.n IS NOT NULL OR r.n IS NOT NULL OR s.n IS NOT NULL
+            ORDER BY coalesce(h.n, 0) DESC, d.code
+            """, [sinceSeconds])
+        let departments = try departmentRows.rows.map { row throws(PostgresError) -> Stats.Department in
+            let routedHere: Int = try row.decode(2), correctedHere: Int = try row.decode(3)
+            return Stats.Department(department: try row.decode(0), complaints: try row.decode(1), routed: routedHere,
+                                    reassignedByHand: correctedHere,
+                                    reassignedShare: routedHere > 0 ? Double(correctedHere) / Double(routedHere) : nil,
+                                    resolved: try row.decode(4), medianSecondsToResolved: try row.decode(5))
+        }
+
+        let areaRows = try db.query("""
+            SELECT coalesce(arrondissement, 'none'), count(*) FROM complaints
+            WHERE submitted_at >= now() - make_interval(secs => $1::float8)
+            GROUP BY 1 ORDER BY 2 DESC, 1
+            """, [sinceSeconds])
+        let areas = try areaRows.rows.map { row throws(PostgresError) in
+            Stats.Arrondissement(arrondissement: try row.decode(0), complaints: try row.decode(1))
+        }
+
+        return Stats(sinceSeconds: sinceSeconds, received: received, routed: routed, routedToTriage: triage,
+                     triageShare: routed > 0 ? Double(triage) / Double(routed) : nil,
+                     reassignedByHand: reassigned,
+                     reassignedShare: routed > 0 ? Double(reassigned) / Double(routed) : nil,
+                     latencyP50Seconds: try totals.decode(4), latencyP95Seconds: try totals.decode(5),
+                     queuePending: try totals.decode(6), queueDead: try totals.decode(7),
+                     queueOldestSeconds: try totals.decode(8), notificationsSent: try totals.decode(9),
+                     notificationsPending: try totals.decode(10), notificationsFailed: try totals.decode(11),
+                     departments: departments, arrondissements: areas)
+    }
+}
