@@ -133,7 +133,8 @@ struct RoutingLoop {
                                                  maxAttempts: configuration.maxAttempts)
                 if batch.isEmpty {
                     if worker.drain, try !QueueStore.hasPending(on: db) { break }
-                    _ = try db.waitForNotifications(timeout: configuration.pollSeconds)
+                    let woken = try db.waitForNotifications(timeout: configuration.pollSeconds)
+                    if woken.contains(where: { $0.channel == "chikaya_rules" }) { checkRules = true }
                     continue
                 }
                 try route(batch, classifier: active, rulesVersion: rulesVersion, on: db)
