@@ -36,6 +36,26 @@ import Testing
         #expect(configuration.maxAttempts == Configuration().maxAttempts)
     }
 
+    /// A value may be followed by a comment after white space; a '#' inside a value stays.
+    @Test func trailingCommentsAreDropped() throws {
+        let file = try writeConfig("""
+            worker.batch = 42        # why this size
+            tracking_url = https://ville.example/suivi#complaint
+            """)
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let configuration = try Configuration.load(path: file.path, environment: [:])
+        #expect(configuration.workerBatch == 42)
+        #expect(configuration.trackingURL == "https://ville.example/suivi#complaint")
+    }
+
+    /// The example configuration committed in config/ loads without a problem.
+    @Test func shippedExampleLoads() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let configuration = try Configuration.load(path: root.appendingPathComponent("config/chikaya.conf").path, environment: [:])
+        #expect(configuration.rulesFile == "config/routing-rules.conf")
+        #expect(configuration.workerBatch == 100)
+    }
+
     /// A file saved by a Windows editor has CRLF line ends; Swift reads "\r\n" as one Character.
     @Test func windowsLineEndsAreRead() throws {
         let file = try writeConfig("# edited on Windows\r\nworker.batch = 8\r\nlog_level = warn\r\n")

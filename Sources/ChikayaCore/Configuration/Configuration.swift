@@ -173,7 +173,12 @@ extension Configuration {
                     continue
                 }
                 let name = line[..<equals].trimmingCharacters(in: .whitespaces)
-                let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                // A comment may follow a value after white space ("batch = 100   # why");
+                // a '#' inside a value (no space before it) is kept.
+                if let comment = value.range(of: #"\s#"#, options: .regularExpression) {
+                    value = value[..<comment.lowerBound].trimmingCharacters(in: .whitespaces)
+                }
                 guard let key = keys.first(where: { $0.name == name }) else {
                     problems.append("\(file):\(number + 1): unknown key '\(name)'")
                     continue
