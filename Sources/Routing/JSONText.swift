@@ -1,7 +1,8 @@
 /// The few JSON and number spellings the classifier's outputs need, without Foundation's encoder
-/// (which would cost more than classifying).
-enum JSONText {
-    static func quote(_ s: String) -> String {
+/// (which would cost more than classifying). Public so the domain's few hand-built JSON
+/// documents (the worker's batch of decisions) share the same quoting.
+public enum JSONText {
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

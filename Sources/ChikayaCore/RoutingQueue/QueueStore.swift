@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Routing
 
 /// A complaint handed to one worker loop by a claim.
 public struct ClaimedComplaint: Sendable {
@@ -184,34 +185,11 @@ public enum QueueStore {
         for (index, outcome) in outcomes.enumerated() {
             if index > 0 { json += "," }
             json += "{\"complaint_id\":\(outcome.complaintID),\"department\":"
-            json += JSONString.quote(outcome.department)
+            json += JSONText.quote(outcome.department)
             json += ",\"confidence\":\(outcome.confidence.isFinite ? outcome.confidence : 0),\"runner_up\":"
-            json += outcome.runnerUp.map(JSONString.quote) ?? "null"
+            json += outcome.runnerUp.map(JSONText.quote) ?? "null"
             json += ",\"matches\":\(outcome.matchesJSON)}"
         }
         return json + "]"
-    }
-}
-
-/// JSON string quoting for the few documents the domain builds by hand.
-enum JSONString {
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }
