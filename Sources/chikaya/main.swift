@@ -11,6 +11,8 @@ let commands: [any Command.Type] = [
     QueueCommand.self,
     NotifierCommand.self,
     NotificationsCommand.self,
+    DepartmentsCommand.self,
+    DigestCommand.self,
     VersionCommand.self,
     ClassifyCommand.self,
     RulesCommand.self,

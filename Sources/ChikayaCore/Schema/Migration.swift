@@ -29,5 +29,8 @@ public enum Migrations {
     public static let all: [Migration] = [
         IntakeSchema.migration,
         RoutingSchema.migration,
+        // Version 3 (lifecycle) is added on another branch; the runner applies by version and
+        // accepts the gap (see DepartmentsSchema for why 4 does not depend on 3).
+        DepartmentsSchema.migration,
     ]
 }
