@@ -266,3 +266,42 @@ struct DigestIntegrationTests {
         #expect(try receiver.messages().count == 4)
     }
 }
+
+@Suite("Department commands without a database")
+struct DepartmentCommandHelpTests {
+    @Test("departments and digest answer --help with their usage and exit 0")
+    func help() throws {
+        let chikaya = ChikayaBinary.locate()
+        for (command, words) in [("departments", "set-contact"), ("digest", "--send")] {
+            let outcome = try chikaya.run([command, "--help"], environment: ["DATABASE_URL": ""])
+            #expect(outcome.status == 0)
+            #expect(outcome.stdout.contains(words))
+        }
+        let bad = try chikaya.run(["digest", "--date", "yesterday"], environment: ["DATABASE_URL": ""])
+        #expect(bad.status == 64)
+    }
+
+    @Test("the departments file: sections, deadlines, offices, and every error at once")
+    func departmentsFile() throws {
+        let file = try DepartmentsFile.parse("""
+            [voirie]   # roads
+            language = ar
+            first_action_days = 5
+            contact = voirie@example.org
+            contact anfa = voirie.anfa@example.org
+            """, path: "f")
+        #expect(file.entries.count == 1)
+        #expect(file.entries[0].language == "ar")
+        #expect(file.entries[0].firstActionDays == 5)
+        #expect(file.entries[0].contacts.map(\.arrondissement) == [nil, "anfa"])
+        #expect(throws: DepartmentError.self) { try DepartmentsFile.parse("[x]\nfirst_action_days = 0\ncolour = red\n", path: "f") }
+        do {
+            _ = try DepartmentsFile.parse("[x]\nfirst_action_days = 0\ncolour = red\n", path: "f")
+        } catch {
+            #expect(error.description.contains("f:2:"))
+            #expect(error.description.contains("f:3: unknown setting 'colour'"))
+        }
+        let shipped = try DepartmentsFile.load(path: ChikayaBinary.repositoryRoot().appendingPathComponent("config/departments.conf").path)
+        #expect(Set(shipped.entries.map(\.department)) == Set(CityDirectory.departments.map(\.code)))
+    }
+}
