@@ -13,6 +13,8 @@ let commands: [any Command.Type] = [
     StatsCommand.self,
     NotifierCommand.self,
     NotificationsCommand.self,
+    DepartmentsCommand.self,
+    DigestCommand.self,
     VersionCommand.self,
     ClassifyCommand.self,
     RulesCommand.self,

@@ -21,6 +21,10 @@ public struct Configuration: Sendable {
     public var mailFrom: String = "Chikaya Casablanca <no-reply@chikaya.invalid>"
     public var trackingURL: String = "https://chikaya.invalid/suivi/"
     public var templatesDirectory: String = "config/templates"
+    /// Base of the attachment links in department emails; the attachment's storage key is appended.
+    public var attachmentsURL: String = "https://chikaya.invalid/pieces/"
+    /// The hand-editable contacts and deadlines that `chikaya departments sync` applies.
+    public var departmentsFile: String = "config/departments.conf"
     public var defaultLanguage: String = "fr"
     public var notifierConcurrency: Int = 1
     public var notifierBatch: Int = 50
@@ -92,6 +96,15 @@ public struct Configuration: Sendable {
                 throw ReasonError(reason: "'\(v)' must start with https:// or http://")
             }
             c.trackingURL = v
+        },
+        Key(name: "attachments_url", environment: "CHIKAYA_ATTACHMENTS_URL", help: "base of attachment links in department emails") { c, v throws(ReasonError) in
+            guard v.hasPrefix("https://") || v.hasPrefix("http://") else {
+                throw ReasonError(reason: "'\(v)' must start with https:// or http://")
+            }
+            c.attachmentsURL = v
+        },
+        Key(name: "departments_file", environment: "CHIKAYA_DEPARTMENTS_FILE", help: "contacts and deadlines for departments sync") { c, v throws(ReasonError) in
+            c.departmentsFile = try nonEmpty(v)
         },
         Key(name: "templates_dir", environment: "CHIKAYA_TEMPLATES_DIR", help: "folder of the mail templates") { c, v throws(ReasonError) in
             c.templatesDirectory = try nonEmpty(v)

@@ -14,6 +14,7 @@ public struct Notifier: Sendable {
     public let smtp: SMTPConfiguration
     public let tls: TLSContext
     public let renderer: CitizenMailRenderer
+    public let departmentRenderer: DepartmentMailRenderer
     public let concurrency: Int
     public let drain: Bool
     let senderName: String
@@ -26,10 +27,13 @@ public struct Notifier: Sendable {
         self.logger = logger
         self.smtp = try SMTPConfiguration(url: url, caFile: configuration.smtpCAFile)
         self.tls = try TLSContext(caFile: configuration.smtpCAFile)
-        let templates = try MailTemplates.load(directory: configuration.templatesDirectory)
+        let templates = try MailTemplates.load(directory: configuration.templatesDirectory,
+                                               templates: MailTemplates.statusTemplates.merging(DepartmentMailRenderer.templates) { $1 })
         self.renderer = CitizenMailRenderer(templates: templates, from: MailboxAddress.parse(configuration.mailFrom),
                                             trackingURL: configuration.trackingURL,
                                             defaultLanguage: configuration.defaultLanguage)
+        self.departmentRenderer = DepartmentMailRenderer(templates: templates, from: MailboxAddress.parse(configuration.mailFrom),
+                                                         attachmentsURL: configuration.attachmentsURL)
         self.concurrency = concurrency
         self.drain = drain
         self.senderName = "\(ProcessInfo.processInfo.hostName):\(getpid())"
@@ -121,9 +125,16 @@ struct NotifierLoop {
                          on db: PostgresConnection) throws(PostgresError) -> Outcome {
         let message: MIMEMessage
         let data: [UInt8]
+        // A department email needs the complaint itself; fetched here so the claim stays one shape.
+        let delivery = notification.recipientKind == "department"
+            ? try DepartmentStore.delivery(notificationID: notification.id, on: db) : nil
         do {
             try EmailAddress.validate(notification.recipient)
-            message = try notifier.renderer.message(for: notification)
+            if let delivery {
+                message = try notifier.departmentRenderer.message(for: notification, delivery: delivery)
+            } else {
+                message = try notifier.renderer.message(for: notification)
+            }
             data = try message.render(date: Date())
         } catch {
             // A bad address or a message that cannot be built will not get better by waiting.

@@ -30,5 +30,6 @@ public enum Migrations {
         IntakeSchema.migration,
         RoutingSchema.migration,
         LifecycleSchema.migration,
+        DepartmentsSchema.migration,
     ]
 }

@@ -1,0 +1,193 @@
+import ChikayaCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `chikaya departments list|check|set-contact|remove-contact|history|sync`: the offices that
+/// receive routed complaints.
+enum DepartmentsCommand: Command {
+    static let name = "departments"
+    static let summary = "department contacts, deadlines and delivery checks"
+    static let usage = """
+    usage: chikaya departments list
+           chikaya departments check
+           chikaya departments set-contact DEPARTMENT [--arrondissement A] EMAIL [--actor WHO] [--note TEXT]
+           chikaya departments remove-contact DEPARTMENT [--arrondissement A] [--actor WHO]
+           chikaya departments history [DEPARTMENT] [--limit N]
+           chikaya departments sync [FILE] [--actor WHO]
+
+    Each routed complaint is emailed to its department's office for the complaint's
+    arrondissement, else to the department's default office (no --arrondissement).
+
+      list            departments with working language, deadlines (days to first action /
+                      to resolution) and contacts
+      check           departments without a default contact and assignments waiting for a
+                      contact; exits 1 when there is any (they are kept, never lost: setting
+                      the contact sends them)
+      set-contact     sets an office's address; waiting assignments it covers are queued
+      remove-contact  removes an office's address (its complaints go to the default office)
+      history         contact changes: who, when, old and new address
+      sync            applies the departments file (default: departments_file, i.e.
+                      config/departments.conf): language, reply_to, deadlines, and the
+                      contacts it lists; contacts only in the database are kept and listed
+
+    Every contact change is recorded with the actor: --actor, else the operating-system user.
+
+    options:
+      --arrondissement A  the arrondissement's office instead of the default office
+      --actor WHO         who makes the change (default: the OS user)
+      --note TEXT         why, kept in the history
+      --limit N           history lines (default: 20)
+    \(commonOptions)
+    """
+
+    static func run(_ arguments: inout Arguments) throws -> Int32 {
+        let runtime = try Runtime.load(&arguments, component: "departments")
+        let sub = try arguments.requiredPositional("sub-command (list, check, set-contact, remove-contact, history, sync)")
+        switch sub {
+        case "list":
+            try arguments.finish()
+            return try list(runtime.connect(role: "departments"))
+        case "check":
+            try arguments.finish()
+            return try check(runtime.connect(role: "departments"))
+        case "set-contact":
+            let department = try arguments.requiredPositional("DEPARTMENT")
+            let arrondissement = try arguments.option("--arrondissement")
+            let actor = try arguments.option("--actor") ?? osUser()
+            let note = try arguments.option("--note")
+            let email = try arguments.requiredPositional("EMAIL")
+            try arguments.finish()
+            let db = try runtime.connect(role: "departments")
+            let outcome = try guarded {
+                try DepartmentStore.setContact(department: department, arrondissement: arrondissement, email: email,
+                                               actor: actor, note: note, on: db)
+            }
+            let office = officeName(department, arrondissement)
+            print(outcome.old.map { "\(office): \($0) -> \(email)" } ?? "\(office): \(email)")
+            if outcome.released > 0 { print("queued \(outcome.released) waiting complaint(s) for delivery") }
+            return 0
+        case "remove-contact":
+            let department = try arguments.requiredPositional("DEPARTMENT")
+            let arrondissement = try arguments.option("--arrondissement")
+            let actor = try arguments.option("--actor") ?? osUser()
+            try arguments.finish()
+            let db = try runtime.connect(role: "departments")
+            let old = try guarded {
+                try DepartmentStore.removeContact(department: department, arrondissement: arrondissement, actor: actor, on: db)
+            }
+            print("\(officeName(department, arrondissement)): removed \(old)")
+            return 0
+        case "history":
+            let department = arguments.positional()
+            let limit = try arguments.intOption("--limit", default: 20, range: 1...10_000)
+            try arguments.finish()
+            let db = try runtime.connect(role: "departments")
+            let changes = try guarded { try DepartmentStore.changes(department: department, limit: limit, on: db) }
+            if changes.isEmpty { print("(no contact changes)") }
+            for change in changes {
+                print("\(timestamp(change.at))  \(officeName(change.department, change.arrondissement))  "
+                      + "\(change.oldEmail ?? "-") -> \(change.newEmail ?? "-")  by \(change.actor)")
+            }
+            return 0
+        case "sync":
+            let path = arguments.positional() ?? runtime.configuration.departmentsFile
+            let actor = try arguments.option("--actor") ?? osUser()
+            try arguments.finish()
+            let file: DepartmentsFile
+            do { file = try DepartmentsFile.load(path: path) } catch { throw CLIError.dataError(error.description) }
+            return try sync(file, actor: actor, db: runtime.connect(role: "departments"))
+        default:
+            throw CLIError.usage("departments: unknown sub-command '\(sub)' (list, check, set-contact, remove-contact, history, sync)")
+        }
+    }
+
+    private static func list(_ db: PostgresConnection) throws -> Int32 {
+        let departments = try guarded { try DepartmentStore.overview(on: db) }
+        print("department               lang  first action  resolution  contacts")
+        for d in departments {
+            let first = d.firstActionDays.map { "\($0) d" } ?? "-", resolution = d.resolutionDays.map { "\($0) d" } ?? "-"
+            let deadlines = String(repeating: " ", count: max(0, 12 - first.count)) + first + "  "
+                + String(repeating: " ", count: max(0, 10 - resolution.count)) + resolution
+            let head = d.code.padding(toLength: 24, withPad: " ", startingAt: 0) + " " + d.workingLanguage + "    " + deadlines
+            let contacts = d.contacts.map { "\($0.arrondissement ?? "default")=\($0.email)" }
+            print(head + "  " + (contacts.isEmpty ? "(none)" : contacts.joined(separator: ", ")))
+            if let replyTo = d.replyTo { print(String(repeating: " ", count: 25) + "reply-to \(replyTo)") }
+        }
+        return 0
+    }
+
+    private static func check(_ db: PostgresConnection) throws -> Int32 {
+        let report = try guarded { try DepartmentStore.check(on: db) }
+        if report.isClean {
+            print("every department has a default contact; no assignment waits for a contact")
+            return 0
+        }
+        if !report.withoutDefault.isEmpty {
+            print("departments without a default contact: \(report.withoutDefault.joined(separator: ", "))")
+        }
+        if !report.waiting.isEmpty {
+            print("assignments waiting for a contact (set one with 'chikaya departments set-contact'):")
+            for w in report.waiting {
+                print("  \(officeName(w.department, w.arrondissement).padding(toLength: 40, withPad: " ", startingAt: 0))"
+                      + " \(w.complaints) complaint(s), since \(timestamp(w.oldest))")
+            }
+        }
+        return 1
+    }
+
+    private static func sync(_ file: DepartmentsFile, actor: String, db: PostgresConnection) throws -> Int32 {
+        var changed = 0, released = 0
+        let existing = try guarded { try DepartmentStore.contacts(on: db) }
+        for entry in file.entries {
+            try guarded {
+                try DepartmentStore.applySettings(department: entry.department, language: entry.language, replyTo: entry.replyTo,
+                                                  firstActionDays: entry.firstActionDays, resolutionDays: entry.resolutionDays, on: db)
+            }
+            for contact in entry.contacts where !existing.contains(contact) {
+                let outcome = try guarded {
+                    try DepartmentStore.setContact(department: contact.department, arrondissement: contact.arrondissement,
+                                                   email: contact.email, actor: actor, note: "sync \(file.path)", on: db)
+                }
+                changed += 1
+                released += outcome.released
+            }
+        }
+        print("applied \(file.entries.count) department(s) from \(file.path): \(changed) contact(s) set, \(released) waiting complaint(s) queued")
+        let listed = Set(file.entries.flatMap(\.contacts).map { "\($0.department)/\($0.arrondissement ?? "")" })
+        for contact in existing where !listed.contains("\(contact.department)/\(contact.arrondissement ?? "")") {
+            print("kept (not in the file): \(officeName(contact.department, contact.arrondissement)) \(contact.email)")
+        }
+        return 0
+    }
+
+    /// Department errors are the operator's input (65); database errors keep their own mapping.
+    static func guarded<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DepartmentError {
+            throw CLIError.dataError(error.description)
+        } catch let error as PostgresError {
+            throw CLIError.database(error)
+        }
+    }
+
+    static func officeName(_ department: String, _ arrondissement: String?) -> String {
+        arrondissement.map { "\(department) (\($0))" } ?? "\(department) (default office)"
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Africa/Casablanca") ?? .gmt
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return formatter.string(from: date)
+    }
+
+    /// The operating-system user running the command, for the audit.
+    static func osUser() -> String {
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+    }
+}
