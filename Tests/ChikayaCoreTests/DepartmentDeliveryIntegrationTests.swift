@@ -4,81 +4,6 @@ import Postgres
 import Testing
 import TestSupport
 
-/// A real SMTP server that keeps what it receives in a Maildir: `scripts/peers/maildir_receiver.py`
-/// started with `CHIKAYA_TEST_PYTHON` (aiosmtpd), on a port the system picks.
-final class MaildirReceiver {
-    static var available: Bool { ProcessInfo.processInfo.environment["CHIKAYA_TEST_PYTHON"].map { !$0.isEmpty } ?? false }
-
-    let directory: String
-    let port: Int
-    private let process: Process
-
-    init() throws {
-        let python = ProcessInfo.processInfo.environment["CHIKAYA_TEST_PYTHON"] ?? "python3"
-        directory = NSTemporaryDirectory() + "chikaya-maildir-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let portFile = directory + "/port"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [ChikayaBinary.repositoryRoot().appendingPathComponent("scripts/peers/maildir_receiver.py").path,
-                             "serve", "--maildir", directory + "/box", "--port", "0", "--port-file", portFile]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        var found: Int?
-        while found == nil && Date() < deadline {
-            found = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if found == nil { usleep(50_000) }
-        }
-        guard let found else {
-            kill(process.processIdentifier, SIGKILL)
-            throw ChikayaBinary.Failure(description: "maildir_receiver.py did not start")
-        }
-        port = found
-    }
-
-    var smtpURL: String { "smtp://127.0.0.1:\(port)?tls=none" }
-
-    /// Each received message decoded by Python's email parser: headers and the plain-text body.
-    func messages() throws -> [[String: String]] {
-        let script = """
-        import email, email.policy, json, pathlib, sys
-        out = []
-        for path in sorted(pathlib.Path(sys.argv[1]).glob('*/*')):
-            if path.parent.name not in ('new', 'cur'): continue
-            m = email.message_from_binary_file(open(path, 'rb'), policy=email.policy.default)
-            d = {h: str(m[h]) for h in ('To', 'Subject', 'Reply-To', 'Message-ID', 'In-Reply-To', 'References') if m[h] is not None}
-            d['text'] = m.get_body(('plain',)).get_content()
-            d['html'] = m.get_body(('html',)).get_content()
-            d['raw'] = path.read_bytes().decode('ascii', 'replace')
-            out.append(d)
-        print(json.dumps(out))
-        """
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["CHIKAYA_TEST_PYTHON"] ?? "python3")
-        run.arguments = ["-c", script, directory + "/box"]
-        let pipe = Pipe()
-        run.standardOutput = pipe
-        try run.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        run.waitUntilExit()
-        return try JSONDecoder().decode([[String: String]].self, from: data)
-    }
-
-    func stop() {
-        // SIGKILL: the test process blocks SIGTERM and the child inherits that mask, so the
-        // receiver would never see a terminate.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-}
-
-extension ChikayaBinary {
-    struct Failure: Error, CustomStringConvertible { let description: String }
-}
-
 @Suite("Department delivery against the real PostgreSQL cluster", .enabled(if: TestDatabase.available))
 struct DepartmentDeliveryIntegrationTests {
     @Test("contact resolution: the arrondissement's office, else the default office, else none")
@@ -132,7 +57,7 @@ struct DepartmentDeliveryIntegrationTests {
     func deliveryThroughRealSMTP() throws {
         let fixture = try RoutingFixture("deptsmtp")
         defer { fixture.database.drop() }
-        let receiver = try MaildirReceiver()
+        let receiver = try MaildirReceiver.started()
         defer { receiver.stop() }
         try fixture.expectSuccess(["departments", "set-contact", "proprete", "proprete@example.org"])
         try fixture.expectSuccess(["departments", "set-contact", "proprete", "--arrondissement", "anfa", "proprete.anfa@example.org"])
@@ -157,7 +82,7 @@ struct DepartmentDeliveryIntegrationTests {
         let notifier = try fixture.expectSuccess(["notifier", "--drain"], environment: ["CHIKAYA_SMTP_URL": receiver.smtpURL])
         #expect(!notifier.stderr.contains("Secrète"), "logs never carry the complaint text")
         #expect(!notifier.stderr.contains("amina@example.org"))
-        let messages = try receiver.messages()
+        let messages = try receiver.decodedMessages()
         func to(_ address: String) -> [[String: String]] { messages.filter { $0["To"] == address } }
         #expect(to("proprete.anfa@example.org").count == 1)
         #expect(to("proprete@example.org").count == 1)
@@ -192,7 +117,7 @@ struct DepartmentDeliveryIntegrationTests {
 
         // A second drain sends nothing more: exactly one email per assignment.
         try fixture.expectSuccess(["notifier", "--drain"], environment: ["CHIKAYA_SMTP_URL": receiver.smtpURL])
-        #expect(try receiver.messages().count == 5)
+        #expect(try receiver.decodedMessages().count == 5)
     }
 
     @Test("late at the boundary: due time plus a second is late by 0 days, a day more is 1")
@@ -227,7 +152,7 @@ struct DigestIntegrationTests {
     func digestOncePerDayPerOffice() throws {
         let fixture = try RoutingFixture("digest")
         defer { fixture.database.drop() }
-        let receiver = try MaildirReceiver()
+        let receiver = try MaildirReceiver.started()
         defer { receiver.stop() }
         try fixture.expectSuccess(["departments", "set-contact", "proprete", "proprete@example.org"])
         try fixture.expectSuccess(["departments", "set-contact", "proprete", "--arrondissement", "anfa", "anfa@example.org"])
@@ -253,7 +178,7 @@ struct DigestIntegrationTests {
         let second = try fixture.expectSuccess(["digest", "--send"], environment: environment)
         #expect(second.stdout.contains("already sent"))
         #expect(!second.stdout.contains("sent to"))
-        let messages = try receiver.messages()
+        let messages = try receiver.decodedMessages()
         #expect(messages.count == 2)
         #expect(messages.filter { $0["To"] == "anfa@example.org" }.count == 1)
         let anfa = try #require(messages.first { $0["To"] == "anfa@example.org" })
@@ -263,7 +188,7 @@ struct DigestIntegrationTests {
         // Another day is another digest; the complaints already reported are no longer new.
         let tomorrow = try fixture.expectSuccess(["digest", "--send", "--date", "2099-01-01"], environment: environment)
         #expect(tomorrow.stdout.contains("sent to anfa@example.org"))
-        #expect(try receiver.messages().count == 4)
+        #expect(try receiver.decodedMessages().count == 4)
     }
 }
 

@@ -3,83 +3,6 @@ import Postgres
 import Testing
 import TestSupport
 
-/// A real SMTP receiver (aiosmtpd's Maildir handler, scripts/peers/maildir_receiver.py) on a port
-/// of the test's choosing, which the test can stop and start again to play a relay outage.
-final class MaildirReceiver {
-    let port: Int
-    let maildir: String
-    private var child: SpawnedProcess?
-
-    static var available: Bool { ProcessInfo.processInfo.environment["CHIKAYA_TEST_PYTHON"] != nil }
-
-    init() throws {
-        port = try TestCluster.freePort()
-        maildir = NSTemporaryDirectory() + "chikaya-maildir-" + UUID().uuidString
-    }
-
-    var url: String { "smtp://127.0.0.1:\(port)?tls=none" }
-
-    func start() throws {
-        let python = ProcessInfo.processInfo.environment["CHIKAYA_TEST_PYTHON"] ?? "python3"
-        child = try SpawnedProcess([python,
-                                    ChikayaBinary.repositoryRoot().appendingPathComponent("scripts/peers/maildir_receiver.py").path,
-                                    "serve", "--maildir", maildir, "--port", String(port)])
-        // Ready when it accepts a connection.
-        for _ in 0..<100 {
-            if Self.accepts(port: port) { return }
-            usleep(100_000)
-        }
-        throw TestCluster.CommandFailed(description: "the SMTP receiver did not start on port \(port)")
-    }
-
-    func stop() {
-        child?.stop()
-        child = nil
-    }
-
-    deinit {
-        stop()
-        try? FileManager.default.removeItem(atPath: maildir)
-    }
-
-    /// The messages delivered so far, as raw text.
-    func messages() -> [String] {
-        let folder = maildir + "/new"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.compactMap { try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }
-    }
-
-    /// A header's value in a raw message (first occurrence, unfolded).
-    static func header(_ name: String, in message: String) -> String? {
-        var value: String?
-        for line in message.components(separatedBy: "\n") {
-            let clean = line.hasSuffix("\r") ? String(line.dropLast()) : line
-            if clean.isEmpty { break }
-            if let current = value, clean.first == " " || clean.first == "\t" {
-                value = current + clean
-            } else if value != nil {
-                break
-            } else if clean.lowercased().hasPrefix(name.lowercased() + ":") {
-                value = String(clean.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces)
-            }
-        }
-        return value
-    }
-
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-    }
-}
-
 @Suite("Notifier end to end with a real SMTP receiver",
        .enabled(if: TestDatabase.available && MaildirReceiver.available))
 struct NotifierIntegrationTests {
@@ -114,7 +37,7 @@ struct NotifierIntegrationTests {
         let outcome = try fixture.expectSuccess(["notifier", "--drain"])
         #expect(!outcome.stderr.contains("@example.org"), "citizen addresses stay out of the logs")
 
-        let messages = receiver.messages()
+        let messages = receiver.rawMessages()
         #expect(messages.count == 8 + 3 + 1)
         #expect(try fixture.count("SELECT count(*) FROM notifications WHERE status = 'sent' AND message_id IS NOT NULL", on: db) == 12)
         var perRecipient: [String: Int] = [:]
@@ -135,7 +58,7 @@ struct NotifierIntegrationTests {
 
         let again = try fixture.expectSuccess(["notifier", "--drain"])
         #expect(again.status == 0)
-        #expect(receiver.messages().count == 12, "a second run sends nothing again")
+        #expect(receiver.rawMessages().count == 12, "a second run sends nothing again")
     }
 
     @Test("with the relay down for a while, every message arrives once after it comes back")
@@ -164,7 +87,7 @@ struct NotifierIntegrationTests {
         let outcome = notifier.wait(timeout: 20)
         #expect(outcome.status == 0)
         #expect(outcome.stderr.contains("notification_retry"))
-        #expect(receiver.messages().count == expected)
+        #expect(receiver.rawMessages().count == expected)
         receiver.stop()
     }
 
@@ -182,6 +105,6 @@ struct NotifierIntegrationTests {
         let status = try fixture.expectSuccess(["notifications", "status"])
         #expect(status.stdout.contains("citizen"))
         #expect(status.stdout.contains("last failures:"))
-        #expect(receiver.messages().isEmpty)
+        #expect(receiver.rawMessages().isEmpty)
     }
 }
