@@ -132,11 +132,12 @@ struct CLIDatabaseTests {
         defer { database.drop() }
         let first = try CLI.run(["migrate"], databaseURL: database.url)
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdoutLines == ["applied migration 1 intake", "applied migration 2 routing"])
+        #expect(first.stdoutLines == ["applied migration 1 intake", "applied migration 2 routing",
+                                     "applied migration 3 routing_claim_index"])
         let second = try CLI.run(["migrate"], databaseURL: database.url)
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stdoutLines == ["schema is up to date (2 migrations applied)"])
-        #expect(try count("schema_migrations", in: database) == 2)
+        #expect(second.stdoutLines == ["schema is up to date (3 migrations applied)"])
+        #expect(try count("schema_migrations", in: database) == 3)
     }
 
     @Test func submitTextPrintsAReference() throws {

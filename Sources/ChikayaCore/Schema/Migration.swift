@@ -29,5 +29,6 @@ public enum Migrations {
     public static let all: [Migration] = [
         IntakeSchema.migration,
         RoutingSchema.migration,
+        RoutingClaimIndexSchema.migration,
     ]
 }
