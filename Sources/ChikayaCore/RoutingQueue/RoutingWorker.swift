@@ -97,7 +97,12 @@ struct RoutingLoop {
                     connection = db
                     if reconnectAttempt > 0 { logger.info("database_reconnected", [("loop", id)]) }
                     reconnectAttempt = 0
+                    // Reload the rules on the new connection (a publication may have been missed
+                    // meanwhile). Forgetting the version too is what makes the reload happen: with
+                    // the version kept, an unchanged publication left `classifier` nil and the loop
+                    // spun without claiming anything after every reconnection.
                     classifier = nil
+                    rulesVersion = ""
                 }
                 // Notifications that arrived during the last batch: a rules publication means
                 // reload before the next claim.
