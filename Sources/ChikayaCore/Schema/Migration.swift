@@ -31,5 +31,6 @@ public enum Migrations {
         RoutingSchema.migration,
         LifecycleSchema.migration,
         DepartmentsSchema.migration,
+        RoutingClaimIndexSchema.migration,
     ]
 }
