@@ -8,13 +8,14 @@ enum ComplaintsCommand: Command {
     static let summary = "list and show complaints, change their status, reassign them"
     static let usage = """
     usage: chikaya complaints list [--department D] [--status S] [--arrondissement A] [--older-than 3d]
-                                   [--limit N] [--format table|tsv|json]
+                                   [--late] [--limit N] [--format table|tsv|json]
            chikaya complaints show REFERENCE
            chikaya complaints set-status REFERENCE STATUS [--note TEXT] [--actor NAME]
            chikaya complaints reassign REFERENCE DEPARTMENT --note TEXT [--actor NAME]
 
       list        newest first: reference, age, status, department, arrondissement and the first
-                  words of the text (default --limit 50, at most 100000)
+                  words of the text (default --limit 50, at most 100000); --late keeps those
+                  past their department's time to first action or to resolution
       show        the complaint with the citizen's contact details, its attachments, the routing
                   decision and its explanation, and every event and notification
       set-status  move to in_progress, resolved, rejected (needs --note: the reason the citizen
@@ -59,6 +60,7 @@ enum ComplaintsCommand: Command {
         if let age = try arguments.option("--older-than") {
             filter.olderThanSeconds = try DurationArgument.seconds(age, option: "--older-than", command: "complaints list")
         }
+        filter.lateOnly = arguments.flag("--late")
         filter.limit = try arguments.intOption("--limit", default: 50, range: 1...100_000)
         let format = try OutputFormat.parse(try arguments.option("--format"), allowed: [.table, .tsv, .json],
                                             command: "complaints list")

@@ -58,17 +58,21 @@ enum StatsCommand: Command {
         out.append("routing latency       p50 \(latency(s.latencyP50Seconds))  p95 \(latency(s.latencyP95Seconds))")
         out.append("queue                 \(s.queuePending) pending, \(s.queueDead) dead, oldest \(age(s.queueOldestSeconds))")
         out.append("notifications         \(s.notificationsSent) sent, \(s.notificationsPending) pending, \(s.notificationsFailed) failed")
+        out.append("late now              \(s.late) open complaints past a deadline")
+        let missing = s.departments.filter { !$0.hasContact }.map(\.department)
+        out.append("department contacts   \(missing.isEmpty ? "every department listed has one" : "missing for " + missing.joined(separator: ", "))"
+                   + (s.deliveriesWaiting > 0 ? "; \(s.deliveriesWaiting) deliveries waiting" : ""))
         out.append("")
-        var departments = TextTable(["DEPARTMENT", "COMPLAINTS", "ROUTED", "REASSIGNED", "SHARE", "RESOLVED", "MEDIAN TO RESOLVED"],
-                                    rightAligned: [1, 2, 3, 4, 5, 6])
+        var departments = TextTable(["DEPARTMENT", "COMPLAINTS", "ROUTED", "REASSIGNED", "SHARE", "RESOLVED", "MEDIAN TO RESOLVED", "LATE"],
+                                    rightAligned: [1, 2, 3, 4, 5, 6, 7])
         for d in s.departments {
             departments.add([d.department, String(d.complaints), String(d.routed), String(d.reassignedByHand),
-                             percent(d.reassignedShare), String(d.resolved), age(d.medianSecondsToResolved)])
+                             percent(d.reassignedShare), String(d.resolved), age(d.medianSecondsToResolved), String(d.late)])
         }
         out.append(departments.render())
         out.append("")
-        var areas = TextTable(["ARRONDISSEMENT", "COMPLAINTS"], rightAligned: [1])
-        for a in s.arrondissements { areas.add([a.arrondissement, String(a.complaints)]) }
+        var areas = TextTable(["ARRONDISSEMENT", "COMPLAINTS", "LATE"], rightAligned: [1, 2])
+        for a in s.arrondissements { areas.add([a.arrondissement, String(a.complaints), String(a.late)]) }
         out.append(areas.render())
         return out.joined(separator: "\n")
     }

@@ -11,7 +11,12 @@ struct RoutingFixture {
 
     init(_ label: String, url: String? = nil, extraEnvironment: [String: String] = [:]) throws {
         database = try TestDatabase(label)
-        var environment = ["DATABASE_URL": url ?? database.url, "CHIKAYA_LOG_LEVEL": "info", "CHIKAYA_POLL_SECONDS": "0.2"]
+        // An empty configuration file: the tests see the program's defaults, not the example
+        // configuration of config/ (the binary runs from the repository's root).
+        let emptyConfiguration = NSTemporaryDirectory() + "chikaya-tests-empty.conf"
+        try Data().write(to: URL(fileURLWithPath: emptyConfiguration))
+        var environment = ["DATABASE_URL": url ?? database.url, "CHIKAYA_LOG_LEVEL": "info", "CHIKAYA_POLL_SECONDS": "0.2",
+                           "CHIKAYA_CONFIG": emptyConfiguration]
         for (key, value) in extraEnvironment { environment[key] = value }
         self.environment = environment
         try expectSuccess(["migrate"])

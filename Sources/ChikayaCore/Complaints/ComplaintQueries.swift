@@ -13,6 +13,8 @@ public struct ComplaintFilter: Sendable {
     public var arrondissement: String?
     /// Only complaints submitted at least this many seconds ago.
     public var olderThanSeconds: Double?
+    /// Only complaints past a deadline of their department (the `late_complaints` view).
+    public var lateOnly: Bool = false
     public var limit: Int
 
     public init(department: String? = nil, status: String? = nil, arrondissement: String? = nil,
@@ -122,9 +124,11 @@ public enum ComplaintQueries {
               AND ($2::text IS NULL OR status = $2)
               AND ($3::text IS NULL OR arrondissement = $3)
               AND ($4::float8 IS NULL OR submitted_at <= now() - make_interval(secs => $4::float8))
+              AND (NOT $6::boolean OR id IN (SELECT complaint_id FROM late_complaints))
             ORDER BY submitted_at DESC, id DESC
             LIMIT $5
-            """, [filter.department, filter.status, filter.arrondissement, filter.olderThanSeconds, filter.limit])
+            """, [filter.department, filter.status, filter.arrondissement, filter.olderThanSeconds, filter.limit,
+                  filter.lateOnly])
         return try result.rows.map { row throws(PostgresError) in
             ComplaintSummary(reference: try row.decode(0), submittedAt: try row.decode(1), ageSeconds: try row.decode(2),
                              status: try row.decode(3), department: try row.decode(4), arrondissement: try row.decode(5),

@@ -18,12 +18,18 @@ public struct Stats: Sendable, Codable {
         public let resolved: Int
         /// Median seconds from submission to the first `resolved`.
         public let medianSecondsToResolved: Double?
+        /// Open complaints past one of the department's deadlines, now (not windowed).
+        public let late: Int
+        /// False when the department has no default contact: its deliveries wait.
+        public let hasContact: Bool
     }
 
     /// One arrondissement's count ("none" for complaints without one).
     public struct Arrondissement: Sendable, Codable {
         public let arrondissement: String
         public let complaints: Int
+        /// Open complaints of this arrondissement past a deadline, now.
+        public let late: Int
     }
 
     public let sinceSeconds: Double
@@ -42,6 +48,10 @@ public struct Stats: Sendable, Codable {
     public let notificationsSent: Int
     public let notificationsPending: Int
     public let notificationsFailed: Int
+    /// Open complaints past a deadline, now.
+    public let late: Int
+    /// Department deliveries waiting for a contact to be set.
+    public let deliveriesWaiting: Int
     public let departments: [Department]
     public let arrondissements: [Arrondissement]
 }
@@ -82,7 +92,9 @@ public enum StatsStore {
                    (SELECT count(*) FILTER (WHERE status = 'pending') FROM notifications
                     WHERE created_at >= now() - make_interval(secs => $1::float8)),
                    (SELECT count(*) FILTER (WHERE status = 'failed') FROM notifications
-                    WHERE created_at >= now() - make_interval(secs => $1::float8))
+                    WHERE created_at >= now() - make_interval(secs => $1::float8)),
+                   (SELECT count(DISTINCT complaint_id) FROM late_complaints),
+                   (SELECT count(*) FROM department_deliveries_waiting)
             FROM window_complaints
             """, [sinceSeconds]).single()
         let received: Int = try totals.decode(0)
@@ -113,13 +125,18 @@ public enum StatsStore {
                 WHERE f.at >= now() - make_interval(secs => $1::float8)
                 GROUP BY f.department
             )
+            , late AS (
+                SELECT department, count(DISTINCT complaint_id) AS n FROM late_complaints GROUP BY department
+            )
             SELECT d.code, coalesce(h.n, 0), coalesce(r.n, 0), coalesce(r.corrected, 0),
-                   coalesce(s.n, 0), s.median::float8
+                   coalesce(s.n, 0), s.median::float8, coalesce(l.n, 0),
+                   EXISTS (SELECT 1 FROM department_contacts dc WHERE dc.department = d.code AND dc.arrondissement IS NULL)
             FROM departments d
             LEFT JOIN held h ON h.department = d.code
             LEFT JOIN routed r ON r.department = d.code
             LEFT JOIN resolved s ON s.department = d.code
-            WHERE h.n IS NOT NULL OR r.n IS NOT NULL OR s.n IS NOT NULL
+            LEFT JOIN late l ON l.department = d.code
+            WHERE h.n IS NOT NULL OR r.n IS NOT NULL OR s.n IS NOT NULL OR l.n IS NOT NULL
             ORDER BY coalesce(h.n, 0) DESC, d.code
             """, [sinceSeconds])
         let departments = try departmentRows.rows.map { row throws(PostgresError) -> Stats.Department in
@@ -127,16 +144,25 @@ public enum StatsStore {
             return Stats.Department(department: try row.decode(0), complaints: try row.decode(1), routed: routedHere,
                                     reassignedByHand: correctedHere,
                                     reassignedShare: routedHere > 0 ? Double(correctedHere) / Double(routedHere) : nil,
-                                    resolved: try row.decode(4), medianSecondsToResolved: try row.decode(5))
+                                    resolved: try row.decode(4), medianSecondsToResolved: try row.decode(5),
+                                    late: try row.decode(6), hasContact: try row.decode(7))
         }
 
         let areaRows = try db.query("""
-            SELECT coalesce(arrondissement, 'none'), count(*) FROM complaints
-            WHERE submitted_at >= now() - make_interval(secs => $1::float8)
-            GROUP BY 1 ORDER BY 2 DESC, 1
+            WITH windowed AS (
+                SELECT coalesce(arrondissement, 'none') AS area, count(*) AS n FROM complaints
+                WHERE submitted_at >= now() - make_interval(secs => $1::float8)
+                GROUP BY 1
+            ), late AS (
+                SELECT coalesce(arrondissement, 'none') AS area, count(DISTINCT complaint_id) AS n
+                FROM late_complaints GROUP BY 1
+            )
+            SELECT coalesce(w.area, l.area), coalesce(w.n, 0), coalesce(l.n, 0)
+            FROM windowed w FULL JOIN late l ON l.area = w.area
+            ORDER BY 2 DESC, 1
             """, [sinceSeconds])
         let areas = try areaRows.rows.map { row throws(PostgresError) in
-            Stats.Arrondissement(arrondissement: try row.decode(0), complaints: try row.decode(1))
+            Stats.Arrondissement(arrondissement: try row.decode(0), complaints: try row.decode(1), late: try row.decode(2))
         }
 
         return Stats(sinceSeconds: sinceSeconds, received: received, routed: routed, routedToTriage: triage,
@@ -147,6 +173,7 @@ public enum StatsStore {
                      queuePending: try totals.decode(6), queueDead: try totals.decode(7),
                      queueOldestSeconds: try totals.decode(8), notificationsSent: try totals.decode(9),
                      notificationsPending: try totals.decode(10), notificationsFailed: try totals.decode(11),
+                     late: try totals.decode(12), deliveriesWaiting: try totals.decode(13),
                      departments: departments, arrondissements: areas)
     }
 }
