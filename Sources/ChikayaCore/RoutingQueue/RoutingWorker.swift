@@ -95,6 +95,7 @@ struct RoutingLoop {
                     db = connection
                 } else {
                     db = try worker.configuration.databaseConnection(role: "worker")
+                    QueueStore.analyzeIfNeverAnalyzed(on: db, logger: logger)
                     try db.listen("chikaya_routing")
                     try db.listen("chikaya_rules")
                     connection = db
@@ -133,7 +134,10 @@ struct RoutingLoop {
                                                  maxAttempts: configuration.maxAttempts)
                 if batch.isEmpty {
                     if worker.drain, try !QueueStore.hasPending(on: db) { break }
-                    let woken = try db.waitForNotifications(timeout: configuration.pollSeconds)
+                    // Draining, what is still pending is held by another loop and will be done
+                    // in milliseconds: look again soon rather than after a whole poll period.
+                    let wait = worker.drain ? min(configuration.pollSeconds, 0.05) : configuration.pollSeconds
+                    let woken = try db.waitForNotifications(timeout: wait)
                     if woken.contains(where: { $0.channel == "chikaya_rules" }) { checkRules = true }
                     continue
                 }
