@@ -36,7 +36,7 @@ enum NotifierCommand: Command {
         } catch {
             throw CLIError.configuration("cannot start the notifier: \(error)")
         }
-        _ = notifier.run()
-        return 0
+        // Past the shutdown bound a message may have been cut off mid-send: not a clean stop.
+        return notifier.run() ? 0 : 1
     }
 }

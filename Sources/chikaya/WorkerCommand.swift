@@ -13,8 +13,8 @@ enum WorkerCommand: Command {
 
     Wakes on new complaints (LISTEN) with a fallback poll; switches to newly published rules
     between batches; reconnects when the database goes away. SIGTERM or SIGINT: stops claiming,
-    lets in-flight batches finish (worker.shutdown_grace_seconds), exits 0; a second signal exits
-    at once. A complaint whose routing keeps failing goes to the dead letters after
+    lets in-flight batches finish (worker.shutdown_grace_seconds), exits 0 (1 when the bound
+    cut work off); a second signal exits at once. A complaint whose routing keeps failing goes to the dead letters after
     worker.max_attempts tries (see 'chikaya queue').
 
     options:
@@ -43,7 +43,8 @@ enum WorkerCommand: Command {
         } catch {
             throw CLIError.dataError("the published rules cannot be loaded: \(error)")
         }
-        _ = worker.run()
-        return 0
+        // Past the shutdown bound some work was cut off (its lease will return it to the
+        // queue): say so with the exit status rather than pretend a clean stop.
+        return worker.run() ? 0 : 1
     }
 }

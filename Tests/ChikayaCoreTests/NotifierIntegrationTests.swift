@@ -91,6 +91,36 @@ struct NotifierIntegrationTests {
         receiver.stop()
     }
 
+    @Test("two notifiers, a lease shorter than a batch takes: every message is still sent once")
+    func leaseShorterThanABatch() throws {
+        let receiver = try MaildirReceiver.started()
+        // 0.2 s a message and a 1 s lease: a batch of 7 outlasts its lease several times over.
+        let fixture = try RoutingFixture("lease", extraEnvironment: ["CHIKAYA_SMTP_URL": receiver.url,
+                                                                     "CHIKAYA_NOTIFIER_LEASE_SECONDS": "1",
+                                                                     "CHIKAYA_NOTIFIER_RATE": "5"])
+        defer { fixture.database.drop() }
+        try fixture.submit(count: 40)
+        try fixture.expectSuccess(["worker", "--drain"])
+        let db = try fixture.database.connect()
+        let expected = try fixture.count("SELECT count(*) FROM notifications", on: db)
+        #expect(expected >= 10)
+        // Both keep running (no --drain), so the second one claims whatever lease runs out.
+        let first = try fixture.start(["notifier"])
+        usleep(300_000)
+        let second = try fixture.start(["notifier"])
+        #expect(try fixture.eventually(timeout: 60) {
+            try fixture.count("SELECT count(*) FROM notifications WHERE status = 'sent'", on: db) == expected
+        })
+        usleep(1_500_000)
+        for notifier in [first, second] { notifier.signal(SIGTERM) }
+        for outcome in [first, second].map({ $0.wait(timeout: 30) }) {
+            #expect(outcome.status == 0, "\(outcome.stderr.suffix(1_000))")
+        }
+        let messages = receiver.rawMessages()
+        #expect(messages.count == expected, "no message may be sent twice")
+        #expect(Set(messages.compactMap { MaildirReceiver.header("Message-ID", in: $0) }).count == messages.count)
+    }
+
     @Test("a permanently refused address is recorded as failed, not retried")
     func invalidAddressFailsOnce() throws {
         let receiver = try MaildirReceiver()

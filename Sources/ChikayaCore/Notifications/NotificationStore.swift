@@ -75,6 +75,28 @@ public enum NotificationStore {
         }
     }
 
+    /// Extends the lease of a claimed notification; false when it is no longer ours (its lease
+    /// ran out and another sender claimed it, or it was settled).
+    public static func renewLease(id: Int64, sender: String, leaseSeconds: Double,
+                                  on db: PostgresConnection) throws(PostgresError) -> Bool {
+        try db.query("""
+            UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $3::float8)
+            WHERE id = $1 AND leased_by = $2 AND status = 'pending'
+            RETURNING id
+            """, [id, sender, leaseSeconds]).count == 1
+    }
+
+    /// Gives claimed, unsent notifications back to the outbox at once (a stopping sender);
+    /// the claim's attempt is not counted.
+    public static func release(ids: [Int64], sender: String, on db: PostgresConnection) throws(PostgresError) {
+        guard !ids.isEmpty else { return }
+        try db.query("""
+            UPDATE notifications
+            SET leased_by = NULL, next_attempt_at = now(), attempts = greatest(attempts - 1, 0)
+            WHERE id = ANY($1::bigint[]) AND leased_by = $2 AND status = 'pending'
+            """, ["{" + ids.map(String.init).joined(separator: ",") + "}", sender])
+    }
+
     public static func markSent(id: Int64, messageID: String, reply: String, sender: String,
                                 on db: PostgresConnection) throws(PostgresError) {
         try db.query("""

@@ -88,7 +88,21 @@ struct NotifierLoop {
                 }
                 let started = monotonicNow()
                 var sent = 0, retried = 0, failed = 0
-                for notification in batch {
+                for (index, notification) in batch.enumerated() {
+                    if stop.isRequested {
+                        // Stopping: what is not sent yet goes back to the outbox now, rather than
+                        // waiting for its lease to run out.
+                        try NotificationStore.release(ids: batch[index...].map(\.id), sender: id, on: db)
+                        break
+                    }
+                    // A slow relay or the rate limit may have outlasted the claim's lease while
+                    // earlier messages of the batch went out; another notifier may then hold this
+                    // row. Take the lease again, or leave the row to its new holder.
+                    guard try NotificationStore.renewLease(id: notification.id, sender: id,
+                                                           leaseSeconds: configuration.notifierLeaseSeconds, on: db) else {
+                        logger.warn("notification_lease_lost", [("id", notification.id)])
+                        continue
+                    }
                     if interval > 0 {
                         let wait = lastSend + interval - monotonicNow()
                         if wait > 0 { usleepSeconds(wait) }
