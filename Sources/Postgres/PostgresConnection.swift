@@ -26,7 +26,11 @@ public final class PostgresConnection {
     public static func connect(url: String?, applicationName: String,
                                connectTimeout: Int = 10) throws(PostgresError) -> PostgresConnection {
         var pairs: [(String, String)] = []
-        if let url, !url.isEmpty { pairs.append(("dbname", url)) }
+        var password: String?
+        if let url, !url.isEmpty {
+            password = try passwordIn(url)
+            pairs.append(("dbname", url))
+        }
         pairs += [
             ("application_name", applicationName),
             ("connect_timeout", String(max(connectTimeout, 2))),
@@ -50,12 +54,37 @@ public final class PostgresConnection {
         }
         let connection = PostgresConnection(handle: raw)
         guard PQstatus(raw) == CONNECTION_OK else {
-            throw PostgresError(code: .connectionFailed, message: connection.lastErrorMessage)
+            var message = connection.lastErrorMessage
+            if let password, !password.isEmpty {
+                message = message.replacingOccurrences(of: password, with: "***")
+            }
+            throw PostgresError(code: .connectionFailed, message: message)
         }
         // Timestamps are read back in one known text form whatever the server's defaults, and the
         // server's chatter (NOTICE) is not printed on our users' terminals.
         try connection.executeScript("SET DateStyle = 'ISO'; SET TimeZone = 'UTC'; SET client_min_messages = warning")
         return connection
+    }
+
+    /// The password a conninfo string or URI carries, found with libpq's own parser so that it
+    /// can be masked in libpq's messages. A string libpq cannot parse is refused without quoting
+    /// it: libpq's parse errors echo the offending part, which may be the password.
+    private static func passwordIn(_ conninfo: String) throws(PostgresError) -> String? {
+        var parseError: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &parseError) else {
+            if let parseError { PQfreemem(parseError) }
+            throw PostgresError(code: .connectionFailed,
+                                message: "the database URL (DATABASE_URL) cannot be parsed; check its syntax (it is not shown here because it may hold a password)")
+        }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "password", let value = option.pointee.val {
+                return String(cString: value)
+            }
+            option += 1
+        }
+        return nil
     }
 
     /// True while libpq considers the connection open.
