@@ -1,31 +1,12 @@
-import Routing
-
 /// Migration 1: the intake contract, the tables the phone app's back end writes to.
 ///
 /// A plain `INSERT INTO complaints` is the whole enqueue; the routing migration adds the trigger
-/// that puts each new complaint on the routing queue and wakes the workers.
+/// that puts each new complaint on the routing queue and wakes the workers. The departments and
+/// arrondissements are written out as literals (the city's lists as of this migration), not
+/// built from `CityDirectory`: an applied migration's text must never change, so a later change
+/// to the lists is a new migration.
 enum IntakeSchema {
     static let migration = Migration(version: 1, name: "intake", sql: sql)
-
-    /// The city's lists become rows; quoting here is for our own fixed literals, never user input.
-    private static func literal(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
-    }
-
-    private static var seed: String {
-        let departments = CityDirectory.departments.map {
-            "(\(literal($0.code)), \(literal($0.nameFR)), \(literal($0.nameAR)))"
-        }.joined(separator: ",\n    ")
-        let arrondissements = CityDirectory.arrondissements.map {
-            "(\(literal($0.code)), \(literal($0.nameFR)), \(literal($0.nameAR)))"
-        }.joined(separator: ",\n    ")
-        return """
-        INSERT INTO departments (code, name_fr, name_ar) VALUES
-            \(departments);
-        INSERT INTO arrondissements (code, name_fr, name_ar) VALUES
-            \(arrondissements);
-        """
-    }
 
     private static let sql = """
     CREATE TABLE departments (
@@ -40,7 +21,36 @@ enum IntakeSchema {
         name_ar text NOT NULL
     );
 
-    \(seed)
+    INSERT INTO departments (code, name_fr, name_ar) VALUES
+        ('proprete', 'Propreté et collecte des déchets', 'النظافة وجمع النفايات'),
+        ('eclairage', 'Éclairage public', 'الإنارة العمومية'),
+        ('voirie', 'Voirie et chaussée', 'الطرق والأرصفة'),
+        ('eau-assainissement', 'Eau, assainissement et électricité (SRM)', 'الماء والتطهير السائل والكهرباء'),
+        ('espaces-verts', 'Espaces verts et parcs', 'المساحات الخضراء والحدائق'),
+        ('transport', 'Transport et mobilité', 'النقل والتنقل'),
+        ('circulation', 'Circulation, signalisation et stationnement', 'السير والجولان والوقوف'),
+        ('hygiene', 'Bureau municipal d''hygiène', 'المكتب الجماعي لحفظ الصحة'),
+        ('police-administrative', 'Police administrative', 'الشرطة الإدارية'),
+        ('urbanisme', 'Urbanisme et constructions', 'التعمير والبناء'),
+        ('etat-civil', 'État civil et services administratifs', 'الحالة المدنية والخدمات الإدارية'),
+        ('triage', 'Cellule de tri', 'خلية الفرز');
+    INSERT INTO arrondissements (code, name_fr, name_ar) VALUES
+        ('ain-chock', 'Aïn Chock', 'عين الشق'),
+        ('ain-sebaa', 'Aïn Sebaâ', 'عين السبع'),
+        ('al-fida', 'Al Fida', 'الفداء'),
+        ('anfa', 'Anfa', 'أنفا'),
+        ('ben-msick', 'Ben M''Sick', 'بن مسيك'),
+        ('sbata', 'Sbata', 'سباتة'),
+        ('hay-hassani', 'Hay Hassani', 'الحي الحسني'),
+        ('hay-mohammadi', 'Hay Mohammadi', 'الحي المحمدي'),
+        ('maarif', 'Maârif', 'المعاريف'),
+        ('mechouar', 'Mechouar', 'المشور'),
+        ('moulay-rachid', 'Moulay Rachid', 'مولاي رشيد'),
+        ('sidi-othmane', 'Sidi Othmane', 'سيدي عثمان'),
+        ('roches-noires', 'Roches Noires', 'الصخور السوداء'),
+        ('sidi-belyout', 'Sidi Belyout', 'سيدي بليوط'),
+        ('sidi-bernoussi', 'Sidi Bernoussi', 'سيدي البرنوصي'),
+        ('sidi-moumen', 'Sidi Moumen', 'سيدي مومن');
 
     CREATE TABLE complaints (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -1,0 +1,29 @@
+import Testing
+@testable import ChikayaCore
+
+/// The text of a released migration never changes (databases that applied it refuse a program
+/// whose text differs). Pinning the checksums makes an accidental edit fail here, in the
+/// developer's run, instead of on the city's database.
+@Suite struct MigrationChecksumTests {
+    static let released: [Int: String] = [
+        1: "e91b50be0cc03084",
+        2: "388ef22f22d8055b",
+        3: "aa3ce9f668d79d21",
+        4: "87245558dafaf74d",
+        5: "c968da83c27ac5bd",
+    ]
+
+    @Test func releasedMigrationsAreUnchanged() {
+        for migration in Migrations.all {
+            guard let pinned = Self.released[migration.version] else { continue }
+            #expect(migration.checksum == pinned,
+                    "migration \(migration.version) (\(migration.name)) was edited; add a new migration instead")
+        }
+    }
+
+    @Test func versionsAreUniqueAndAscending() {
+        let versions = Migrations.all.map(\.version)
+        #expect(versions == versions.sorted())
+        #expect(Set(versions).count == versions.count)
+    }
+}
