@@ -143,6 +143,16 @@ struct Matcher: Sendable {
                     lookup(rest, skeleton: false, scratch: &scratch)
                     lookupSkeleton(rest, scratch: &scratch)
                 }
+                // Darija verb prefixes: كيطفي offers يطفي and طفي, كيتقطع offers يتقطع and تقطع.
+                if let stem = Matcher.arabicVerbStem(word) {
+                    // Two plain calls, not a loop over an array literal: nothing to allocate.
+                    let marked = UnsafeBufferPointer(rebasing: word[stem.afterMarker...])
+                    lookup(marked, skeleton: false, scratch: &scratch)
+                    lookupSkeleton(marked, scratch: &scratch)  // كتقطع: the ت of تقطع is the person
+                    let core = UnsafeBufferPointer(rebasing: word[stem.afterPerson...])
+                    lookup(core, skeleton: false, scratch: &scratch)
+                    lookupSkeleton(core, scratch: &scratch)
+                }
                 // Negation wrapper ما…ش, glued (ماجاش) or split (ما جاش).
                 if word.count >= 3, word[word.count - 1] == Matcher.arabicSh {
                     if word.count >= 5 && word.starts(with: Matcher.arabicMa) {
@@ -171,6 +181,22 @@ struct Matcher: Sendable {
                 for clitic in Matcher.latinClitics where word.count - clitic.count >= 2 && word.starts(with: clitic) {
                     lookupSkeleton(UnsafeBufferPointer(rebasing: word[clitic.count...]), scratch: &scratch)
                 }
+                // Plain keywords see a peeled form too (lpoubella, fzen9a, ttobis), but only where
+                // no French word can start: see latinPlainPeel.
+                if let rest = Matcher.latinPlainPeel(word) {
+                    lookupLatinPlain(UnsafeBufferPointer(rebasing: word[rest...]), scratch: &scratch)
+                }
+                // Darija verb prefixes: kaytfi offers ytfi and tfi, katsed offers tsed and sed.
+                if let stem = Matcher.latinVerbStem(word) {
+                    if stem.afterMarker > 0 {
+                        let marked = UnsafeBufferPointer(rebasing: word[stem.afterMarker...])
+                        lookupLatinPlain(marked, scratch: &scratch)
+                        lookupSkeleton(marked, scratch: &scratch)  // kat9ta3: t9ta3 keeps its t
+                    }
+                    let core = UnsafeBufferPointer(rebasing: word[stem.afterPerson...])
+                    lookupLatinPlain(core, scratch: &scratch)
+                    lookupSkeleton(core, scratch: &scratch)
+                }
                 if word.count >= 3, word[word.count - 1] == 0x68, word[word.count - 2] == 0x63 {  // ...ch
                     if word.count >= 6 && word.starts(with: Matcher.latinMa) {
                         lookupSkeleton(UnsafeBufferPointer(rebasing: word[2..<(word.count - 2)]), scratch: &scratch)
@@ -180,6 +206,99 @@ struct Matcher: Sendable {
                 }
             }
         }
+    }
+
+    /// Where a Darija verb's stem starts, after the aspect marker and after the person prefix.
+    struct VerbStem {
+        var afterMarker: Int
+        var afterPerson: Int
+    }
+
+    /// The stem keeps at least this many letters, so short words (كاين, كتاب, kayn) stay whole.
+    static let minimumStem = 3
+
+    private static let arabicKaf: UInt32 = 0x0643, arabicTa: UInt32 = 0x062A, arabicAlef: UInt32 = 0x0627
+    private static let arabicYa: UInt32 = 0x064A, arabicNun: UInt32 = 0x0646
+
+    /// Darija present tense: aspect marker ك / كا / تا / ت, then person ي / ت / ن, then the stem
+    /// (كيطفي, كاتقطع, تايسيل, تيطفي). The original token is still looked up as it is.
+    ///
+    /// A bare ت is taken only before ي: MSA is full of words in تن- and تت- (تنتشر, تنظيف,
+    /// تتراكم) whose "stems" would be noise, while تيطفي is the common Darija spelling.
+    static func arabicVerbStem(_ word: UnsafeBufferPointer<UInt32>) -> VerbStem? {
+        guard word.count >= 2 + minimumStem, word[0] == arabicKaf || word[0] == arabicTa else { return nil }
+        var p = 1
+        if word[1] == arabicAlef { p = 2 }
+        let person = word[p]
+        guard person == arabicYa || person == arabicTa || person == arabicNun,
+              word.count - (p + 1) >= minimumStem else { return nil }
+        if word[0] == arabicTa && p == 1 && person != arabicYa { return nil }
+        return VerbStem(afterMarker: p, afterPerson: p + 1)
+    }
+
+    /// The same in Arabizi: kay-/kat-/kan-/tay-/tat-/tan- (kaytfi, katsed, tay7ebsso), the
+    /// contracted ki- (kitfa) and kn-/kt-/ky- (kntsna). afterMarker is 0 when the marker and the
+    /// person are one letter (ki-), and then only afterPerson is offered.
+    static func latinVerbStem(_ word: UnsafeBufferPointer<UInt32>) -> VerbStem? {
+        guard word.count >= 2 + minimumStem else { return nil }
+        let k: UInt32 = 0x6B, t: UInt32 = 0x74, a: UInt32 = 0x61, i: UInt32 = 0x69
+        func isPerson(_ c: UInt32) -> Bool { c == 0x79 || c == t || c == 0x6E }  // y t n
+        let m = word[0]
+        guard m == k || m == t else { return nil }
+        // tan-/tat- only with their a: tn-/tt- are the assimilated article (ttobis), not a verb.
+        if word[1] == a, isPerson(word[2]), word.count - 3 >= minimumStem {
+            return VerbStem(afterMarker: 2, afterPerson: 3)
+        }
+        // ki- and kn-/kt-/ky- are Darija only; ti-/tn- would peel French words (titre, tissu).
+        if m == k, word[1] == i { return VerbStem(afterMarker: 0, afterPerson: 2) }
+        if m == k, isPerson(word[1]) { return VerbStem(afterMarker: 1, afterPerson: 2) }
+        return nil
+    }
+
+    /// Where the rest starts when a Darija clitic is glued to a Latin word, for plain keywords.
+    ///
+    /// Skeleton keywords already see every peeled form; plain ones (French loans, Arabizi spelt
+    /// out) only when the glue cannot be French: the rest starts with a consonant and the pair is
+    /// no French onset (bl br dr fl fr), so beau, bordure, degout, drame and flaque stay whole while
+    /// lpoubella, fzen9a, bzbel, dtobis, elpoubelle, flpoubella are peeled. A doubled first
+    /// consonant is the Arabic article assimilated (ttobis = الطوبيس, zzbel): one copy is dropped.
+    static func latinPlainPeel(_ word: UnsafeBufferPointer<UInt32>) -> Int? {
+        func isConsonant(_ c: UInt32) -> Bool {
+            switch c {
+            case 0x61, 0x65, 0x69, 0x6F, 0x75, 0x79: false  // a e i o u y
+            default: true  // Latin consonants, the Arabizi 3, ḥ and ḡ
+            }
+        }
+        let n = word.count
+        guard n >= 1 + minimumStem else { return nil }
+        let l: UInt32 = 0x6C, r: UInt32 = 0x72, e: UInt32 = 0x65, f: UInt32 = 0x66
+        let c0 = word[0], c1 = word[1]
+        // el- and fl- first: elpoubelle, flpoubella (fl + a vowel is French: flaque).
+        if (c0 == e || c0 == f) && c1 == l && n >= 2 + minimumStem && isConsonant(word[2]) && word[2] != l {
+            return 2
+        }
+        guard isConsonant(c1) else { return nil }
+        if c0 == c1 { return 1 }
+        switch c0 {
+        case l, 0x77: return 1                              // l-, w-: never a French onset
+        case f, 0x62: return c1 == l || c1 == r ? nil : 1  // f-, b-: not fl fr bl br
+        case 0x64: return c1 == r ? nil : 1                 // d-: not dr
+        default: return nil
+        }
+    }
+
+    /// A plain lookup of a peeled Latin rest, with the plural folding the rest would get alone.
+    private func lookupLatinPlain(_ word: UnsafeBufferPointer<UInt32>, scratch: inout Scratch) {
+        let fold = Tokenizer.pluralFold(word)
+        if fold == .none {
+            lookup(word, skeleton: false, scratch: &scratch)
+            return
+        }
+        var folded = scratch.peel
+        scratch.peel = []
+        Tokenizer.spelling(word, fold: fold, into: &folded)
+        folded.withUnsafeBufferPointer { lookup($0, skeleton: false, scratch: &scratch) }
+        scratch.peel = folded
     }
 
     @inline(__always)
@@ -224,7 +343,7 @@ struct Matcher: Sendable {
         }
         // Arabizi 8 reads as ه above; try غ too (rare: only tokens that hold an 8).
         if word.contains(Tokenizer.arabiziEight) {
-            Skeleton.build(word, eight: 0x67, into: &buffer)
+            Skeleton.build(word, eight: Skeleton.ghayn, into: &buffer)
             if buffer.count >= 3 {
                 buffer.withUnsafeBufferPointer { lookup($0, skeleton: true, scratch: &scratch) }
             }

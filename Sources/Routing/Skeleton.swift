@@ -5,9 +5,14 @@
 /// while French keywords keep exact spelling (a skeleton would merge bus and bas).
 enum Skeleton {
     static let ch: UInt32 = 0x43  // "C": ش, ch, sh, x
+    /// "q": ق, q, Arabizi 9, and also g and ڭ. In Casablanca ق is mostly said g, so زنقة is
+    /// written zen9a, zenqa and zenga alike; one letter lets them meet.
+    static let qaf: UInt32 = 0x71
+    /// "G": غ and Latin gh (and the غ reading of Arabizi 8), kept apart from ق/g: غطا is not قطا.
+    static let ghayn: UInt32 = 0x47
 
     /// Writes the skeleton of `token` into `out` (cleared first). Arabizi 8 becomes `eight`:
-    /// h (ه) by default, g (غ) for the second reading.
+    /// h (ه) by default, `ghayn` (غ) for the second reading.
     static func build(_ token: UnsafeBufferPointer<UInt32>, eight: UInt32 = 0x68, into out: inout [UInt32]) {
         out.removeAll(keepingCapacity: true)
         let n = token.count
@@ -26,8 +31,8 @@ enum Skeleton {
                 if next == 0x68 { emit(ch); i += 2 } else { emit(0x73); i += 1 }
             case 0x6B:  // k
                 if next == 0x68 { emit(0x78); i += 2 } else { emit(0x6B); i += 1 }
-            case 0x67:  // g, gh
-                emit(0x67); i += next == 0x68 ? 2 : 1
+            case 0x67:  // gh is غ; a lone g is ڭ or ق said g (zenga = zen9a)
+                if next == 0x68 { emit(ghayn); i += 2 } else { emit(qaf); i += 1 }
             case 0x78: emit(ch); i += 1
             case 0x70: emit(0x62); i += 1  // p -> b
             case 0x76: emit(0x66); i += 1  // v -> f
@@ -48,9 +53,10 @@ enum Skeleton {
             case 0x0633, 0x0635: emit(0x73); i += 1
             case 0x0634: emit(ch); i += 1
             case 0x0639: emit(0x33); i += 1
-            case 0x063A, 0x06AD: emit(0x67); i += 1
+            case 0x063A: emit(ghayn); i += 1
+            case 0x06AD: emit(qaf); i += 1  // ڭ (and گ ݣ ڨ folded to it): the g that ق becomes
             case 0x0641, 0x06A4: emit(0x66); i += 1
-            case 0x0642: emit(0x71); i += 1
+            case 0x0642: emit(qaf); i += 1
             case 0x0643: emit(0x6B); i += 1
             case 0x0644: emit(0x6C); i += 1
             case 0x0645: emit(0x6D); i += 1

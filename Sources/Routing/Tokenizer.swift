@@ -141,13 +141,19 @@ struct Tokenizer {
 
     /// -aux -> -al, then -s / -x, only on letters-only words long enough to be plurals.
     private func pluralFold(from s: Int) -> Token.PluralFold {
-        let length = scalars.count - s
+        scalars.withUnsafeBufferPointer { Tokenizer.pluralFold(UnsafeBufferPointer(rebasing: $0[s...])) }
+    }
+
+    /// The plural folding of a Latin word; also used on the rest of a word after the matcher
+    /// peels a Darija clitic (lpoubelles -> poubelles -> poubelle).
+    static func pluralFold(_ word: UnsafeBufferPointer<UInt32>) -> Token.PluralFold {
+        let length = word.count
         guard length >= 4 else { return .none }
-        for k in s..<scalars.count where scalars[k] < 0x61 || scalars[k] > 0x7A { return .none }  // letters only
-        let last = scalars[scalars.count - 1]
-        if length >= 5 && last == 0x78 && scalars[scalars.count - 2] == 0x75 && scalars[scalars.count - 3] == 0x61 {
+        for c in word where c < 0x61 || c > 0x7A { return .none }  // letters only
+        let last = word[length - 1]
+        if length >= 5 && last == 0x78 && word[length - 2] == 0x75 && word[length - 3] == 0x61 {
             return .auxToAl
-        } else if last == 0x78 || (last == 0x73 && scalars[scalars.count - 2] != 0x73) {
+        } else if last == 0x78 || (last == 0x73 && word[length - 2] != 0x73) {
             return .dropLast
         }
         return .none
