@@ -8,12 +8,18 @@ enum BodyEncoding: String {
 
     static let maxLineLength = 76
 
+    /// Only CR, LF and CRLF end a line of a message body. Character.isNewline also takes U+2028,
+    /// U+2029, U+0085, VT and FF, which would turn characters of a citizen's text into line breaks.
+    static func isLineBreak(_ character: Character) -> Bool {
+        character == "\n" || character == "\r" || character == "\r\n"
+    }
+
     /// Quoted-printable keeps mostly-Latin text (French) readable; base64 is smaller for Arabic,
     /// where every letter would cost six characters in quoted-printable.
     static func choose(for text: String) -> BodyEncoding {
         let bytes = Array(text.utf8)
         let nonASCII = bytes.filter { $0 >= 128 }.count
-        let longestLine = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(\.utf8.count).max() ?? 0
+        let longestLine = text.split(omittingEmptySubsequences: false, whereSeparator: BodyEncoding.isLineBreak).map(\.utf8.count).max() ?? 0
         if nonASCII == 0 && longestLine <= maxLineLength && !bytes.contains(where: { $0 < 32 && $0 != 10 && $0 != 13 && $0 != 9 }) {
             return .sevenBit
         }
@@ -29,7 +35,7 @@ enum BodyEncoding: String {
     }
 
     static func crlf(_ text: String) -> String {
-        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).joined(separator: "\r\n")
+        text.split(omittingEmptySubsequences: false, whereSeparator: BodyEncoding.isLineBreak).joined(separator: "\r\n")
     }
 
     static func base64(_ bytes: [UInt8]) -> String {
@@ -44,7 +50,7 @@ enum BodyEncoding: String {
     static func quotedPrintable(_ text: String) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var output: [String] = []
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: BodyEncoding.isLineBreak) {
             let bytes = Array(line.utf8)
             var current: [UInt8] = []
             for (index, byte) in bytes.enumerated() {

@@ -71,6 +71,10 @@ enum RulesPublishing {
         try arguments.finish()
         let db = try runtime.connect(role: "rules")
         do {
+            let candidates = try RulesStore.versions(matching: version, on: db)
+            if candidates.count > 1 {
+                throw CLIError.dataError("rules rollback: '\(version)' names several versions (\(candidates.joined(separator: ", "))); give more of it")
+            }
             guard let earlier = try RulesStore.find(version: version, on: db), let source = earlier.source else {
                 throw CLIError.dataError("rules rollback: no publication has version \(version); see 'chikaya rules history'")
             }

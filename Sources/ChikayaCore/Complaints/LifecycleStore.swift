@@ -102,7 +102,8 @@ public enum LifecycleStore {
                 }
                 // The trigger wrote the newest event of this complaint in this very transaction.
                 let event = try db.query("""
-                    SELECT e.id, (SELECT count(*) FROM notifications n WHERE n.event_id = e.id)
+                    SELECT e.id, (SELECT count(*) FROM notifications n
+                                  WHERE n.event_id = e.id AND n.recipient_kind = 'citizen')
                     FROM complaint_events e WHERE e.complaint_id = $1 ORDER BY e.id DESC LIMIT 1
                     """, [id]).single()
                 return LifecycleChange(reference: reference, fromStatus: from, toStatus: to,

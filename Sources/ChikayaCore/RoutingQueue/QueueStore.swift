@@ -105,8 +105,12 @@ public enum QueueStore {
                     complaint_id bigint, department text, confidence float8, runner_up text, matches jsonb)
             ), decided AS (
                 INSERT INTO routing_decisions (complaint_id, department, confidence, runner_up, matches, rules_version, worker_id)
-                SELECT complaint_id, department, confidence, runner_up, matches, $2, $3 FROM input
-                ORDER BY complaint_id
+                SELECT i.complaint_id, i.department, i.confidence, i.runner_up, i.matches, $2, $3
+                FROM input i
+                -- A complaint another system already assigned by hand gets no router decision
+                -- that would contradict it; its queue entry is still finished below.
+                JOIN complaints c ON c.id = i.complaint_id AND c.status = 'received'
+                ORDER BY i.complaint_id
                 ON CONFLICT (complaint_id) DO NOTHING
                 RETURNING complaint_id, department
             ), assigned AS (

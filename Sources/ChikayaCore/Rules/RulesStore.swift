@@ -32,11 +32,19 @@ public enum RulesStore {
         return try publication(result[0], withSource: true)
     }
 
+    /// The distinct published versions that `prefix` names (the full version or a prefix of it).
+    public static func versions(matching prefix: String, on db: PostgresConnection) throws(PostgresError) -> [String] {
+        try db.query("""
+            SELECT DISTINCT version FROM rules_publications WHERE starts_with(version, $1) ORDER BY version
+            """, [prefix]).rows.map { row throws(PostgresError) in try row.decode(0) }
+    }
+
     /// The most recent publication of `version` (for rollback), with its text.
     public static func find(version: String, on db: PostgresConnection) throws(PostgresError) -> RulesPublication? {
         let result = try db.query("""
             SELECT id, version, file_name, author, note, published_at, source
-            FROM rules_publications WHERE version = $1 OR version LIKE $1 || '%'
+            FROM rules_publications
+            WHERE version = $1 OR starts_with(version, $1)
             ORDER BY id DESC LIMIT 1
             """, [version])
         guard result.count > 0 else { return nil }
