@@ -67,8 +67,10 @@ public struct SMTPConfiguration: Sendable, CustomStringConvertible {
         guard (1...65535).contains(port) else {
             throw MailConfigurationError("SMTP URL port must be between 1 and 65535")
         }
-        username = components.user.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding ?? $0 }
-        password = components.password.map { $0.removingPercentEncoding ?? $0 }
+        // Decoded exactly once: `user`/`password` are already decoded by URLComponents, and a
+        // second decoding would turn a password containing "%41" into "A".
+        username = components.percentEncodedUser.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding ?? $0 }
+        password = components.percentEncodedPassword.map { $0.removingPercentEncoding ?? $0 }
         if password != nil && username == nil {
             throw MailConfigurationError("SMTP URL has a password but no user name")
         }

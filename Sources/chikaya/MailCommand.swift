@@ -7,29 +7,36 @@ enum MailCommand: Command {
     static let name = "mail"
     static let summary = "check the mail relay by sending test messages"
     static let usage = """
-    usage: chikaya mail send-test --smtp-url URL --from ADDR --to ADDR [--count N]
+    usage: chikaya mail send-test [--smtp-url URL] --from ADDR --to ADDR [--count N]
                                   [--language ar|fr] [--ca-file FILE] [--templates DIR] [--no-pipelining]
 
     Sends N test messages (default 1), rendered from the 'assigned' template, over ONE connection
     and prints how many went and how long it took.
 
       --smtp-url URL    smtp://user:pass@host:587?tls=starttls, smtps://host:465,
-                        smtp://127.0.0.1:2525?tls=none
+                        smtp://127.0.0.1:2525?tls=none (default: smtp_url of the configuration,
+                        CHIKAYA_SMTP_URL, the better place for a password)
       --ca-file FILE    PEM file of the CAs to trust instead of the system's
       --templates DIR   template directory (default config/templates)
       --no-pipelining   one command per round trip even when the server offers PIPELINING
+    \(commonOptions)
     """
 
     static func run(_ arguments: inout Arguments) throws -> Int32 {
         let action = try arguments.requiredPositional("action (send-test)")
         guard action == "send-test" else { throw CLIError.usage("mail: unknown action '\(action)' (expected send-test)") }
-        guard let url = try arguments.option("--smtp-url") else { throw CLIError.usage("mail send-test: --smtp-url is required") }
+        // The relay of the configuration (smtp_url / CHIKAYA_SMTP_URL) unless one is given: a
+        // password on the command line would show in `ps` and the shell's history.
+        let runtime = try Runtime.load(&arguments, component: "mail")
+        guard let url = try arguments.option("--smtp-url") ?? runtime.configuration.smtpURL else {
+            throw CLIError.usage("mail send-test: no relay: set smtp_url (CHIKAYA_SMTP_URL) or give --smtp-url")
+        }
         guard let from = try arguments.option("--from") else { throw CLIError.usage("mail send-test: --from is required") }
         guard let to = try arguments.option("--to") else { throw CLIError.usage("mail send-test: --to is required") }
         let count = try arguments.intOption("--count", default: 1, range: 1...1_000_000)
         let language = try arguments.option("--language") ?? "fr"
         guard ["ar", "fr"].contains(language) else { throw CLIError.usage("mail send-test: --language is ar or fr, not '\(language)'") }
-        let caFile = try arguments.option("--ca-file")
+        let caFile = try arguments.option("--ca-file") ?? runtime.configuration.smtpCAFile
         let directory = try arguments.option("--templates") ?? "config/templates"
         let pipelining = !arguments.flag("--no-pipelining")
         try arguments.finish()

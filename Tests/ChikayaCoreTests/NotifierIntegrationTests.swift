@@ -121,6 +121,27 @@ struct NotifierIntegrationTests {
         #expect(Set(messages.compactMap { MaildirReceiver.header("Message-ID", in: $0) }).count == messages.count)
     }
 
+    @Test("a notification claimed again and again without an outcome fails for good")
+    func claimedTooOftenFails() throws {
+        let receiver = try MaildirReceiver.started()
+        let fixture = try RoutingFixture("exhausted", extraEnvironment: ["CHIKAYA_SMTP_URL": receiver.url,
+                                                                         "CHIKAYA_NOTIFIER_MAX_ATTEMPTS": "3"])
+        defer { fixture.database.drop() }
+        try fixture.expectSuccess(["submit", "--text", "Lampadaire éteint rue 9", "--email", "a@example.org"])
+        try fixture.expectSuccess(["submit", "--text", "Lampadaire éteint rue 10", "--email", "b@example.org"])
+        try fixture.expectSuccess(["worker", "--drain"])
+        let db = try fixture.database.connect()
+        // As if a sender had died three times holding the first one.
+        try db.query("UPDATE notifications SET attempts = 3 WHERE recipient = 'a@example.org'")
+        try fixture.expectSuccess(["notifier", "--drain"])
+        #expect(try fixture.count("""
+            SELECT count(*) FROM notifications
+            WHERE recipient = 'a@example.org' AND status = 'failed' AND last_error LIKE '%no outcome recorded after 3 attempts%'
+            """, on: db) == 1)
+        #expect(try fixture.count("SELECT count(*) FROM notifications WHERE recipient = 'b@example.org' AND status = 'sent'", on: db) == 1)
+        #expect(receiver.rawMessages().count == 1)
+    }
+
     @Test("a permanently refused address is recorded as failed, not retried")
     func invalidAddressFailsOnce() throws {
         let receiver = try MaildirReceiver()

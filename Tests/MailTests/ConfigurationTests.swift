@@ -14,6 +14,13 @@ import Testing
         #expect(!"\(configuration)".contains("ss@"))
     }
 
+    /// A literal "%41" in a password is written "%2541" in the URL and must come back as "%41".
+    @Test func credentialsAreDecodedOnce() throws {
+        let configuration = try SMTPConfiguration(url: "smtp://a%2541:x%2541y@relay:587", caFile: nil)
+        #expect(configuration.username == "a%41")
+        #expect(configuration.password == "x%41y")
+    }
+
     @Test func implicitTLSDefaultsToPort465() throws {
         let configuration = try SMTPConfiguration(url: "smtps://relay.example", caFile: nil)
         #expect(configuration.tls == .implicit && configuration.port == 465)

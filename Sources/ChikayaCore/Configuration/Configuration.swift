@@ -32,6 +32,7 @@ public struct Configuration: Sendable {
     public var notifierRatePerSecond: Double = 0
     public var notifierRetryBaseSeconds: Double = 60
     public var notifierLeaseSeconds: Double = 120
+    public var notifierMaxAttempts: Int = 20
 
     /// Test-only fault injection, set through the environment by the integration tests:
     /// slow down each classification, or make routing throw for complaints containing a marker.
@@ -130,6 +131,9 @@ public struct Configuration: Sendable {
         },
         Key(name: "notifier.lease_seconds", environment: "CHIKAYA_NOTIFIER_LEASE_SECONDS", help: "a claimed notification whose sender vanished is retried after this") { c, v throws(ReasonError) in
             c.notifierLeaseSeconds = try seconds(v, 1...86_400)
+        },
+        Key(name: "notifier.max_attempts", environment: "CHIKAYA_NOTIFIER_MAX_ATTEMPTS", help: "claims without a recorded outcome before a notification fails") { c, v throws(ReasonError) in
+            c.notifierMaxAttempts = try integer(v, 1...1_000)
         },
         Key(name: "test.slow_classify_ms", environment: "CHIKAYA_TEST_SLOW_CLASSIFY_MS", help: "tests only: sleep this long per classification") { c, v throws(ReasonError) in
             c.testSlowClassifyMilliseconds = try integer(v, 0...60_000)

@@ -41,12 +41,24 @@ public struct NotificationSummary: Sendable {
 /// is never sent twice. The one window left, a crash after the server's 250 and before the
 /// record, can repeat a message; it keeps its Message-ID, so mail clients can fold the copy.
 public enum NotificationStore {
+    /// Claims due notifications. One claimed `maxAttempts` times without an outcome being
+    /// recorded (its sender died or failed before recording, again and again) fails for good
+    /// instead of being retried forever.
     public static func claim(on db: PostgresConnection, limit: Int, sender: String,
-                             leaseSeconds: Double) throws(PostgresError) -> [ClaimedNotification] {
+                             leaseSeconds: Double, maxAttempts: Int = 20) throws(PostgresError) -> [ClaimedNotification] {
         let result = try db.query("""
-            WITH due AS (
+            WITH exhausted AS (
+                UPDATE notifications n
+                SET status = 'failed',
+                    last_error = coalesce(n.last_error || '; ', '') || 'no outcome recorded after ' || n.attempts || ' attempts'
+                FROM (SELECT id FROM notifications
+                      WHERE status = 'pending' AND next_attempt_at <= now() AND attempts >= $4
+                      LIMIT 100 FOR UPDATE SKIP LOCKED) x
+                WHERE n.id = x.id
+                RETURNING n.id
+            ), due AS (
                 SELECT id FROM notifications
-                WHERE status = 'pending' AND next_attempt_at <= now()
+                WHERE status = 'pending' AND next_attempt_at <= now() AND attempts < $4
                 ORDER BY next_attempt_at, id
                 LIMIT $1
                 FOR UPDATE SKIP LOCKED
@@ -64,7 +76,7 @@ public enum NotificationStore {
             JOIN complaint_events e ON e.id = n.event_id
             LEFT JOIN departments d ON d.code = e.to_department
             ORDER BY n.id
-            """, [limit, sender, leaseSeconds])
+            """, [limit, sender, leaseSeconds, maxAttempts])
         return try result.rows.map { row throws(PostgresError) in
             ClaimedNotification(id: try row.decode(0), recipientKind: try row.decode(1), recipient: try row.decode(2),
                                 template: try row.decode(3), language: try row.decode(4), attempts: try row.decode(5),

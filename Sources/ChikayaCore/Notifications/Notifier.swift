@@ -80,7 +80,8 @@ struct NotifierLoop {
                     reconnectAttempt = 0
                 }
                 let batch = try NotificationStore.claim(on: db, limit: configuration.notifierBatch, sender: id,
-                                                        leaseSeconds: configuration.notifierLeaseSeconds)
+                                                        leaseSeconds: configuration.notifierLeaseSeconds,
+                                                        maxAttempts: configuration.notifierMaxAttempts)
                 if batch.isEmpty {
                     if notifier.drain, try !NotificationStore.hasDue(on: db) { break }
                     _ = try db.waitForNotifications(timeout: configuration.pollSeconds)
