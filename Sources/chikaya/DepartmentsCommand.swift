@@ -138,6 +138,11 @@ enum DepartmentsCommand: Command {
     }
 
     private static func sync(_ file: DepartmentsFile, actor: String, db: PostgresConnection) throws -> Int32 {
+        // All or nothing: a file that fails half-way leaves the city's addresses as they were.
+        try db.transaction { db in try apply(file, actor: actor, db: db) }
+    }
+
+    private static func apply(_ file: DepartmentsFile, actor: String, db: PostgresConnection) throws -> Int32 {
         var changed = 0, released = 0
         let existing = try guarded { try DepartmentStore.contacts(on: db) }
         for entry in file.entries {

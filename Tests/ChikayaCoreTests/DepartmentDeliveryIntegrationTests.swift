@@ -226,6 +226,16 @@ struct DepartmentCommandHelpTests {
             #expect(error.description.contains("f:2:"))
             #expect(error.description.contains("f:3: unknown setting 'colour'"))
         }
+        // Codes and bounds are checked with the line, so sync never fails half-way in the database.
+        do {
+            _ = try DepartmentsFile.parse("[eclairag]\ncontact = a@example.org\n[voirie]\nfirst_action_days = 400\ncontact atlantis = b@example.org\n",
+                                          path: "g")
+            Issue.record("a file with an unknown department must be refused")
+        } catch {
+            #expect(error.description.contains("g:1: unknown department 'eclairag'"))
+            #expect(error.description.contains("g:4: first_action_days is a whole number of days from 1 to 365"))
+            #expect(error.description.contains("g:5: unknown arrondissement 'atlantis'"))
+        }
         let shipped = try DepartmentsFile.load(path: ChikayaBinary.repositoryRoot().appendingPathComponent("config/departments.conf").path)
         #expect(Set(shipped.entries.map(\.department)) == Set(CityDirectory.departments.map(\.code)))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Routing
 
 /// `config/departments.conf` parsed: per department its working language, Reply-To, deadlines
 /// and contacts. The file is the hand-edited seed; `chikaya departments sync` writes it to the
@@ -52,6 +53,9 @@ public struct DepartmentsFile: Sendable {
                     continue
                 }
                 let code = String(trimmed.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+                if !CityDirectory.departmentCodes.contains(code) {
+                    problems.append("\(place): unknown department '\(code)' (known: \(CityDirectory.departments.map(\.code).joined(separator: ", ")))")
+                }
                 if entries.contains(where: { $0.department == code }) {
                     problems.append("\(place): department '\(code)' appears twice")
                 }
@@ -78,14 +82,21 @@ public struct DepartmentsFile: Sendable {
                 guard DepartmentStore.isPlausibleEmail(value) else { problems.append("\(place): '\(value)' is not an email address"); continue }
                 entry.replyTo = value
             case ("first_action_days", 1), ("resolution_days", 1):
-                guard let days = Int(value), (1...3650).contains(days) else {
-                    problems.append("\(place): \(key[0]) is a whole number of days from 1 to 3650, not '\(value)'")
+                // The same bounds as the database's CHECKs, so a bad value is reported with its
+                // line before anything is written.
+                let limit = key[0] == "first_action_days" ? 365 : 3650
+                guard let days = Int(value), (1...limit).contains(days) else {
+                    problems.append("\(place): \(key[0]) is a whole number of days from 1 to \(limit), not '\(value)'")
                     continue
                 }
                 if key[0] == "first_action_days" { entry.firstActionDays = days } else { entry.resolutionDays = days }
             case ("contact", 1), ("contact", 2):
                 guard DepartmentStore.isPlausibleEmail(value) else { problems.append("\(place): '\(value)' is not an email address"); continue }
                 let arrondissement = key.count == 2 ? key[1] : nil
+                if let arrondissement, !CityDirectory.arrondissementCodes.contains(arrondissement) {
+                    problems.append("\(place): unknown arrondissement '\(arrondissement)'")
+                    continue
+                }
                 if entry.contacts.contains(where: { $0.arrondissement == arrondissement }) {
                     problems.append("\(place): a second contact for \(arrondissement ?? "the default office")")
                     continue
