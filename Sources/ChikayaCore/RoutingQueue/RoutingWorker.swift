@@ -95,7 +95,7 @@ struct RoutingLoop {
                     db = connection
                 } else {
                     db = try worker.configuration.databaseConnection(role: "worker")
-                    QueueStore.analyzeIfNeverAnalyzed(on: db, logger: logger)
+                    try QueueStore.prepareSession(on: db)
                     try db.listen("chikaya_routing")
                     try db.listen("chikaya_rules")
                     connection = db
