@@ -60,25 +60,16 @@ struct NotifierLoop {
     var configuration: Configuration { notifier.configuration }
 
     func run() {
-        var database: PostgresConnection?
+        var database = LoopConnection(configuration: configuration, role: "notifier", loop: id, logger: logger, stop: stop,
+                                      channels: ["chikaya_notifications"])
         var smtp: SMTPConnection?
-        var reconnectAttempt = 0
         var lastSend = 0.0
         let interval = configuration.notifierRatePerSecond > 0
             ? Double(notifier.concurrency) / configuration.notifierRatePerSecond : 0
         defer { smtp?.close() }
         while !stop.isRequested {
             do {
-                let db: PostgresConnection
-                if let database {
-                    db = database
-                } else {
-                    db = try configuration.databaseConnection(role: "notifier")
-                    try db.listen("chikaya_notifications")
-                    database = db
-                    if reconnectAttempt > 0 { logger.info("database_reconnected", [("loop", id)]) }
-                    reconnectAttempt = 0
-                }
+                let db = try database.open().connection
                 let batch = try NotificationStore.claim(on: db, limit: configuration.notifierBatch, sender: id,
                                                         leaseSeconds: configuration.notifierLeaseSeconds,
                                                         maxAttempts: configuration.notifierMaxAttempts)
@@ -118,17 +109,9 @@ struct NotifierLoop {
                 logger.info("batch_sent", [("loop", id), ("claimed", batch.count), ("sent", sent), ("retry", retried),
                                            ("failed", failed), ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
             } catch {
-                guard error.isConnectionProblem || database?.isConnected == false else {
-                    logger.error("loop_error", [("loop", id), ("error", error.description)])
-                    stop.sleep(configuration.pollSeconds)
-                    continue
-                }
-                database = nil
-                reconnectAttempt += 1
-                let delay = RetryPolicy(base: 0.5, cap: 30).delay(afterAttempt: reconnectAttempt)
-                logger.warn("database_unavailable", [("loop", id), ("error", error.description),
-                                                     ("retry_in_seconds", String(format: "%.1f", delay))])
-                stop.sleep(delay)
+                if database.recover(from: error) { continue }
+                logger.error("loop_error", [("loop", id), ("error", "\(error)")])
+                stop.sleep(configuration.pollSeconds)
             }
         }
     }

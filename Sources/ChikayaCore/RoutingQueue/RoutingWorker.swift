@@ -81,28 +81,18 @@ struct RoutingLoop {
     var configuration: Configuration { worker.configuration }
 
     func run() {
-        var connection: PostgresConnection?
+        var database = LoopConnection(configuration: configuration, role: "worker", loop: id, logger: logger, stop: stop,
+                                      channels: ["chikaya_routing", "chikaya_rules"])
+        database.prepare = QueueStore.prepareSession
         var classifier: Classifier?
         var rulesVersion = ""
         // Set on every (re)connection and on a publication notice: a NOTIFY sent while we were
         // disconnected is lost, so a new connection always looks at the latest publication.
         var checkRules = true
-        var reconnectAttempt = 0
         while !stop.isRequested {
             do {
-                let db: PostgresConnection
-                if let connection {
-                    db = connection
-                } else {
-                    db = try worker.configuration.databaseConnection(role: "worker")
-                    try QueueStore.prepareSession(on: db)
-                    try db.listen("chikaya_routing")
-                    try db.listen("chikaya_rules")
-                    connection = db
-                    if reconnectAttempt > 0 { logger.info("database_reconnected", [("loop", id)]) }
-                    reconnectAttempt = 0
-                    checkRules = true
-                }
+                let (db, isNew) = try database.open()
+                if isNew { checkRules = true }
                 // Notifications that arrived during the last batch: a rules publication means
                 // reload before the next claim.
                 let pending = try db.waitForNotifications(timeout: 0)
@@ -142,14 +132,8 @@ struct RoutingLoop {
                     continue
                 }
                 try route(batch, classifier: active, rulesVersion: rulesVersion, on: db)
-            } catch let error as PostgresError where error.isConnectionProblem || connection?.isConnected == false {
-                connection = nil
-                reconnectAttempt += 1
-                let delay = min(30, RetryPolicy(base: 0.5, cap: 30).delay(afterAttempt: reconnectAttempt))
-                logger.warn("database_unavailable", [("loop", id), ("error", error.description),
-                                                     ("retry_in_seconds", String(format: "%.1f", delay))])
-                stop.sleep(delay)
             } catch {
+                if database.recover(from: error) { continue }
                 logger.error("loop_error", [("loop", id), ("error", "\(error)")])
                 stop.sleep(configuration.pollSeconds)
             }
@@ -224,11 +208,5 @@ struct RoutingLoop {
             throw RoutingFailure(description: "test poison marker found in the complaint")
         }
         return classifier.classify(complaint.body, arrondissement: complaint.arrondissement)
-    }
-}
-
-extension Configuration {
-    func databaseConnection(role: String) throws(PostgresError) -> PostgresConnection {
-        try Database(configuration: self, role: role).connect()
     }
 }
