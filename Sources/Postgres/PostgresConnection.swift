@@ -25,7 +25,17 @@ public final class PostgresConnection {
     ///   - connectTimeout: seconds before giving up on an unreachable server.
     public static func connect(url: String?, applicationName: String,
                                connectTimeout: Int = 10) throws(PostgresError) -> PostgresConnection {
-        var pairs: [(String, String)] = []
+        // Our defaults come first: with expand_dbname, what the URL says overrides the keywords
+        // before it, so an operator's connect_timeout or keepalives in DATABASE_URL win. The
+        // application name and the encoding come after it: they are ours to set.
+        var pairs: [(String, String)] = [
+            ("connect_timeout", String(max(connectTimeout, 2))),
+            // Keepalives turn a vanished server into an error instead of a hang.
+            ("keepalives", "1"),
+            ("keepalives_idle", "10"),
+            ("keepalives_interval", "5"),
+            ("keepalives_count", "3"),
+        ]
         var password: String?
         if let url, !url.isEmpty {
             password = try passwordIn(url)
@@ -33,13 +43,7 @@ public final class PostgresConnection {
         }
         pairs += [
             ("application_name", applicationName),
-            ("connect_timeout", String(max(connectTimeout, 2))),
             ("client_encoding", "UTF8"),
-            // Keepalives turn a vanished server into an error instead of a hang.
-            ("keepalives", "1"),
-            ("keepalives_idle", "10"),
-            ("keepalives_interval", "5"),
-            ("keepalives_count", "3"),
         ]
         let keys = pairs.map { strdup($0.0) }
         let values = pairs.map { strdup($0.1) }

@@ -45,15 +45,14 @@ _smtp_peers_wait() {
 }
 
 _smtp_peers_venv() {
-    local venv="$_smtp_peers_root/.chikaya/venv"
-    command -v python3 >/dev/null || _smtp_peers_apt_install python3
-    if [[ ! -x $venv/bin/python ]]; then
-        python3 -m venv "$venv" 2>/dev/null || { _smtp_peers_apt_install python3-venv && python3 -m venv "$venv"; }
+    # One virtual environment for every script, created, pinned and locked by scripts/lib/venv.sh
+    # (scripts/test and scripts/demo may run at the same time).
+    if ! declare -F ensure_venv >/dev/null; then
+        # shellcheck source=venv.sh
+        source "$_smtp_peers_root/scripts/lib/venv.sh"
     fi
-    if ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
-        "$venv/bin/pip" install -q aiosmtpd >&2
-    fi
-    export CHIKAYA_TEST_PYTHON="$venv/bin/python"
+    ensure_venv aiosmtpd==1.4.6 >&2
+    export CHIKAYA_TEST_PYTHON="$CHIKAYA_VENV_PYTHON"
 }
 
 _smtp_peers_sink_binary() {
