@@ -51,6 +51,14 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// True for failures caused by other sessions' locks (lock timeout, deadlock, serialization
+    /// conflict): the same work is likely to succeed when tried again later.
+    public var isContention: Bool {
+        guard code == .server, let state = sqlState else { return false }
+        return state == SQLState.lockNotAvailable || state == SQLState.deadlockDetected
+            || state == SQLState.serializationFailure
+    }
+
     public var description: String {
         var text = ""
         if let sqlState { text += "SQLSTATE \(sqlState): " }
@@ -67,4 +75,7 @@ public enum SQLState {
     public static let checkViolation = "23514"
     public static let notNullViolation = "23502"
     public static let raiseException = "P0001"
+    public static let lockNotAvailable = "55P03"
+    public static let deadlockDetected = "40P01"
+    public static let serializationFailure = "40001"
 }

@@ -194,6 +194,30 @@ struct WorkerIntegrationTests {
         #expect(try fixture.count("SELECT count(*) FROM routing_queue", on: db) == 60 - decided)
     }
 
+    @Test("a complaint locked by another system does not hold the worker, nor its shutdown")
+    func lockedComplaintDoesNotHoldTheWorker() throws {
+        let fixture = try RoutingFixture("locked")
+        defer { fixture.database.drop() }
+        try fixture.submit(count: 5)
+        let other = try fixture.database.connect()
+        // Another system holds a row lock on every complaint in a transaction it does not end.
+        try other.executeScript("BEGIN")
+        try other.query("SELECT id FROM complaints FOR UPDATE")
+        let worker = try fixture.start(["worker", "--concurrency", "1"])
+        usleep(1_500_000)
+        let signalled = Date()
+        worker.signal(SIGTERM)
+        let outcome = worker.wait(timeout: 40)
+        let waited = Date().timeIntervalSince(signalled)
+        #expect(outcome.status == 0, "the lock wait ends (lock_timeout) and the stop is clean: \(outcome.stderr.suffix(800))")
+        #expect(waited < 12, "stopped after \(waited) s")
+        try other.executeScript("ROLLBACK")
+        // Nothing was lost: once the lock is gone, the complaints are routed.
+        try fixture.expectSuccess(["worker", "--drain"])
+        let db = try fixture.database.connect()
+        try fixture.expectAllRoutedOnce(5, on: db)
+    }
+
     @Test("an anonymous complaint gets no notification, and logs carry no complaint text")
     func anonymousComplaintStaysAnonymous() throws {
         let fixture = try RoutingFixture("anonymous")

@@ -54,3 +54,21 @@ import Testing
         #expect(!PostgresError(code: .server, message: "x").isConnectionProblem)
     }
 }
+
+/// Contention (another session's locks) is told apart from other server errors, so the worker
+/// retries a batch later instead of writing it row by row into the same lock.
+@Suite struct PostgresContentionTests {
+    @Test(arguments: ["55P03", "40P01", "40001"])
+    func contentionStates(state: String) {
+        #expect(PostgresError(code: .server, message: "m", sqlState: state).isContention)
+    }
+
+    @Test(arguments: ["23505", "42P01", "57P01"])
+    func otherStates(state: String) {
+        #expect(!PostgresError(code: .server, message: "m", sqlState: state).isContention)
+    }
+
+    @Test func connectionLossIsNotContention() {
+        #expect(!PostgresError(code: .connectionLost, message: "m", sqlState: "55P03").isContention)
+    }
+}

@@ -151,8 +151,12 @@ public enum QueueStore {
     /// waiting against 1.5 ms, and drains fell from about 10,000 to 1,400 complaints/s in
     /// scripts/bench-route. Every statement of a worker session reaches its rows through an
     /// index, so those scans are only allowed as a last resort (a table with no usable index).
+    ///
+    /// A lock held elsewhere (a migration's DDL, a long transaction of another system on a
+    /// complaint) makes a statement fail after `lock_timeout` instead of holding the loop, and so
+    /// the shutdown, behind it: the batch is retried like any other failure.
     public static func prepareSession(on db: PostgresConnection) throws(PostgresError) {
-        try db.executeScript("SET enable_seqscan = off; SET enable_bitmapscan = off")
+        try db.executeScript("SET enable_seqscan = off; SET enable_bitmapscan = off; SET lock_timeout = '10s'")
     }
 
     /// True while any complaint is still waiting to be routed (dead ones excluded).

@@ -170,9 +170,21 @@ struct RoutingLoop {
                 }.decided
             } catch let error as PostgresError where error.isConnectionProblem {
                 throw error
+            } catch let error as PostgresError where error.isContention {
+                // A lock held elsewhere, a deadlock: nothing is wrong with these complaints, and
+                // writing them one by one would only wait on the same lock again. Retry the
+                // batch after the back-off.
+                logger.warn("batch_write_contended", [("loop", id), ("error", error.description), ("count", outcomes.count)])
+                for outcome in outcomes {
+                    if let complaint = batch.first(where: { $0.id == outcome.complaintID }) {
+                        failures.append((complaint, error.description))
+                    }
+                }
             } catch {
                 logger.warn("batch_write_failed", [("loop", id), ("error", "\(error)"), ("count", outcomes.count)])
                 for outcome in outcomes {
+                    // Stopping: the rest keep their lease and return to the queue when it ends.
+                    if stop.isRequested { break }
                     do {
                         written += try db.transaction { db in
                             try QueueStore.finish([outcome], rulesVersion: rulesVersion, worker: id, on: db)
