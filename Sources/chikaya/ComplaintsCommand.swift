@@ -31,7 +31,7 @@ enum ComplaintsCommand: Command {
                 69 database unavailable
 
     options:
-      --actor NAME        who acts, recorded in the history (default: $USER)
+      --actor NAME        who acts, recorded in the history (default: the account running the command)
     \(commonOptions)
     """
 
@@ -167,7 +167,7 @@ enum ComplaintsCommand: Command {
 
     private static func setStatus(_ arguments: inout Arguments, _ runtime: Runtime) throws -> Int32 {
         let note = try arguments.option("--note")
-        let actor = try arguments.option("--actor") ?? RulesPublishing.currentUser()
+        let actor = try arguments.option("--actor") ?? Runtime.operatorName()
         let reference = try arguments.requiredPositional("REFERENCE")
         let status = try arguments.requiredPositional("STATUS")
         try arguments.finish()
@@ -193,7 +193,7 @@ enum ComplaintsCommand: Command {
 
     private static func reassign(_ arguments: inout Arguments, _ runtime: Runtime) throws -> Int32 {
         let note = try arguments.option("--note")
-        let actor = try arguments.option("--actor") ?? RulesPublishing.currentUser()
+        let actor = try arguments.option("--actor") ?? Runtime.operatorName()
         let reference = try arguments.requiredPositional("REFERENCE")
         let department = try arguments.requiredPositional("DEPARTMENT")
         try arguments.finish()

@@ -55,7 +55,7 @@ enum DepartmentsCommand: Command {
         case "set-contact":
             let department = try arguments.requiredPositional("DEPARTMENT")
             let arrondissement = try arguments.option("--arrondissement")
-            let actor = try arguments.option("--actor") ?? osUser()
+            let actor = try arguments.option("--actor") ?? Runtime.operatorName()
             let note = try arguments.option("--note")
             let email = try arguments.requiredPositional("EMAIL")
             try arguments.finish()
@@ -71,7 +71,7 @@ enum DepartmentsCommand: Command {
         case "remove-contact":
             let department = try arguments.requiredPositional("DEPARTMENT")
             let arrondissement = try arguments.option("--arrondissement")
-            let actor = try arguments.option("--actor") ?? osUser()
+            let actor = try arguments.option("--actor") ?? Runtime.operatorName()
             try arguments.finish()
             let db = try runtime.connect(role: "departments")
             let old = try guarded {
@@ -93,7 +93,7 @@ enum DepartmentsCommand: Command {
             return 0
         case "sync":
             let path = arguments.positional() ?? runtime.configuration.departmentsFile
-            let actor = try arguments.option("--actor") ?? osUser()
+            let actor = try arguments.option("--actor") ?? Runtime.operatorName()
             try arguments.finish()
             let file: DepartmentsFile
             do { file = try DepartmentsFile.load(path: path) } catch { throw CLIError.dataError(error.description) }
@@ -191,8 +191,4 @@ enum DepartmentsCommand: Command {
     }
 
     /// The operating-system user running the command, for the audit.
-    static func osUser() -> String {
-        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-    }
 }

@@ -19,7 +19,7 @@ enum RulesPublishing {
 
     static func publish(_ arguments: inout Arguments) throws -> Int32 {
         let runtime = try Runtime.load(&arguments, component: "rules")
-        let author = try arguments.option("--author") ?? currentUser()
+        let author = try arguments.option("--author") ?? Runtime.operatorName()
         let note = try arguments.option("--note")
         let file = arguments.positional() ?? runtime.configuration.rulesFile
         try arguments.finish()
@@ -66,7 +66,7 @@ enum RulesPublishing {
 
     static func rollback(_ arguments: inout Arguments) throws -> Int32 {
         let runtime = try Runtime.load(&arguments, component: "rules")
-        let author = try arguments.option("--author") ?? currentUser()
+        let author = try arguments.option("--author") ?? Runtime.operatorName()
         let version = try arguments.requiredPositional("VERSION")
         try arguments.finish()
         let db = try runtime.connect(role: "rules")
@@ -89,9 +89,5 @@ enum RulesPublishing {
             throw CLIError.database(error)
         }
         return 0
-    }
-
-    static func currentUser() -> String {
-        ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown"
     }
 }

@@ -1,4 +1,5 @@
 import ChikayaCore
+import Foundation
 
 /// What every command that touches the outside world needs: the configuration, loaded once,
 /// a logger, and database connections whose failures become one readable line.
@@ -22,6 +23,13 @@ struct Runtime {
             configuration.logLevel = parsed
         }
         return Runtime(configuration: configuration, logger: Logger(level: configuration.logLevel, component: component))
+    }
+
+    /// Who runs the command, for the actor or author recorded in the history when none is
+    /// given: the account's name (services have no USER variable), else USER.
+    static func operatorName() -> String {
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return ProcessInfo.processInfo.environment["USER"] ?? "unknown"
     }
 
     func database(role: String) -> Database {

@@ -36,7 +36,7 @@ public struct Notifier: Sendable {
                                                          attachmentsURL: configuration.attachmentsURL)
         self.concurrency = concurrency
         self.drain = drain
-        self.senderName = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+        self.senderName = ProcessIdentity.name
     }
 
     public func run(stop: StopSignal = StopSignal()) -> Bool {

@@ -43,10 +43,7 @@ public struct RoutingWorker: Sendable {
         self.concurrency = concurrency
         self.batchSize = batchSize
         self.drain = drain
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, host.count - 1)
-        let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        self.workerName = "\(hostName):\(getpid())"
+        self.workerName = ProcessIdentity.name
     }
 
     /// Fails with a message when no rules are published, so the operator knows what to do first.
