@@ -14,7 +14,7 @@ struct ShippedRulesTests {
     }
 
     @Test func shippedRulesReachTheDevBars() throws {
-        let corpusPath = Self.repo.deletingLastPathComponent().appendingPathComponent("shared/corpus/dev.tsv").path
+        let corpusPath = Self.repo.appendingPathComponent("config/corpus/dev.tsv").path
         let source = try String(contentsOfFile: corpusPath, encoding: .utf8)
         let corpus = try LabelledCorpus.parse(source, fileName: corpusPath)
         let set = try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path)

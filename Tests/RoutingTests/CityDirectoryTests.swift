@@ -1,0 +1,28 @@
+import Foundation
+import Testing
+@testable import Routing
+
+/// The compiled city lists are the city's reference files, row for row (config/city/).
+struct CityDirectoryTests {
+    static let city = ShippedRulesTests.repo.appendingPathComponent("config/city")
+
+    /// The rows of a reference TSV file, header dropped, each split on tabs.
+    static func rows(_ name: String) throws -> [[String]] {
+        let text = try String(contentsOf: city.appendingPathComponent(name), encoding: .utf8)
+        return text.split(whereSeparator: \.isNewline).dropFirst().map {
+            $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        }
+    }
+
+    @Test func departmentsAreTheCitysList() throws {
+        let expected = try Self.rows("departments.tsv")
+        let compiled = CityDirectory.departments.map { [$0.code, $0.nameFR, $0.nameAR, $0.scope] }
+        #expect(compiled == expected)
+    }
+
+    @Test func arrondissementsAreTheCitysList() throws {
+        let expected = try Self.rows("arrondissements.tsv")
+        let compiled = CityDirectory.arrondissements.map { [$0.code, $0.nameFR, $0.nameAR] }
+        #expect(compiled == expected)
+    }
+}
