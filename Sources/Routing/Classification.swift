@@ -14,6 +14,9 @@ public struct Classification: Sendable {
     public let threshold: Double
     public let margin: Double
     public let rulesVersion: String
+    /// Why this department: an outright win, a close call won by the department named first,
+    /// or why the rules abstained.
+    public var reason: Classifier.Reason = .routed
 
     /// The matches as a compact JSON array, for the decision audit in the database.
     public var matchesJSON: String {
@@ -55,7 +58,10 @@ public struct Classification: Sendable {
         let ranked = scores.filter { $0.key != CityDirectory.triageCode }.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
         let best = ranked.first { $0.key != department }?.value ?? 0
         let top = ranked.first
-        if department != CityDirectory.triageCode {
+        if reason == .namedFirst {
+            let own = scores[department] ?? 0
+            lines.append("decision: \(department): no department leads by the margin \(JSONText.number(margin)); \(department) (\(JSONText.number(own))) is named first in the text, before \(runnerUp ?? "the runner-up") (\(JSONText.number(scores[runnerUp ?? ""] ?? 0))); confidence \(JSONText.number(confidence))")
+        } else if department != CityDirectory.triageCode {
             let own = scores[department] ?? 0
             lines.append("decision: \(department): score \(JSONText.number(own)) reaches the threshold \(JSONText.number(threshold)) and beats \(runnerUp ?? "every other department") (\(JSONText.number(best))) by at least the margin \(JSONText.number(margin)); confidence \(JSONText.number(confidence))")
         } else if let top, top.value > 0 {

@@ -18,6 +18,8 @@ public struct Classifier: Sendable {
         var counted: [Int32] = []
         var status: [UInt8] = []  // per hit: 0 counted, 1 repeated, 2 excluded, 3 outside, 4 an exclusion
         var excludedBy: [Int32] = []
+        /// Per department: the first token of its first counted keyword (Int32.max when none).
+        var firstToken: [Int32] = Array(repeating: Int32.max, count: CityDirectory.departments.count)
         public init() {}
     }
 
@@ -26,7 +28,25 @@ public struct Classifier: Sendable {
         public let departmentIndex: Int
         public let confidence: Double
         public let runnerUpIndex: Int?
+        /// Why the rules chose this department (or abstained).
+        public var reason: Reason = .routed
         public var department: String { CityDirectory.departments[departmentIndex].code }
+    }
+
+    /// What led to a decision: a department won outright or on a close call, or one of the ways
+    /// the rules abstain.
+    public enum Reason: String, Sendable, Equatable, CaseIterable {
+        case routed
+        /// No department led by the margin; with `ties = first` the one named first won.
+        case namedFirst = "named-first"
+        /// No department keyword at all in the text.
+        case noKeyword = "no-keyword"
+        /// The best department scored below the threshold.
+        case belowThreshold = "below-threshold"
+        /// The best department did not beat the runner-up by the margin (`ties = triage`).
+        case tooClose = "too-close"
+        /// The triage keywords weigh at least as much as the best department.
+        case triageKeywords = "triage-keywords"
     }
 
     public func classify(_ text: String, arrondissement: String?) -> Classification {
@@ -59,7 +79,8 @@ public struct Classifier: Sendable {
                               runnerUp: decision.runnerUpIndex.map { CityDirectory.departments[$0].code },
                               matches: matches, scores: scores,
                               normalizedText: workspace.scratch.tokenizer.normalizedText,
-                              threshold: rules.threshold, margin: rules.margin, rulesVersion: rules.version)
+                              threshold: rules.threshold, margin: rules.margin, rulesVersion: rules.version,
+                              reason: decision.reason)
     }
 
     /// Classifies UTF-8 text without building the explanation.
@@ -76,7 +97,10 @@ public struct Classifier: Sendable {
     public func decide(utf8: UnsafeBufferPointer<UInt8>, arrondissementBit: UInt32, workspace: inout Workspace) -> Decision {
         rules.matcher.match(utf8: utf8, scratch: &workspace.scratch)
         let hits = workspace.scratch.hits
-        for i in workspace.scores.indices { workspace.scores[i] = 0 }
+        for i in workspace.scores.indices {
+            workspace.scores[i] = 0
+            workspace.firstToken[i] = Int32.max
+        }
         workspace.status.removeAll(keepingCapacity: true)
         workspace.excludedBy.removeAll(keepingCapacity: true)
         workspace.counted.removeAll(keepingCapacity: true)
@@ -108,6 +132,7 @@ public struct Classifier: Sendable {
                     } else {
                         workspace.counted.append(hit.rule)
                         workspace.scores[rule.department] += rule.weight
+                        workspace.firstToken[rule.department] = min(workspace.firstToken[rule.department], hit.first)
                     }
                 }
             }
@@ -123,16 +148,39 @@ public struct Classifier: Sendable {
                 second = i
             }
         }
-        guard best >= 0 else { return Decision(departmentIndex: triageIndex, confidence: 0, runnerUpIndex: nil) }
+        guard best >= 0 else {
+            let reason: Reason = workspace.scores[triageIndex] > 0 ? .triageKeywords : .noKeyword
+            return Decision(departmentIndex: triageIndex, confidence: 0, runnerUpIndex: nil, reason: reason)
+        }
         let top = workspace.scores[best]
         let runner = second >= 0 ? workspace.scores[second] : 0
         let runnerIndex: Int? = second >= 0 ? second : nil
         // Triage keywords (taxes, thanks, spam) win when they weigh as much as the best department.
         let triage = workspace.scores[triageIndex]
-        guard top >= rules.threshold, top - runner >= rules.margin, triage < top else {
-            return Decision(departmentIndex: triageIndex, confidence: 0, runnerUpIndex: best)
+        guard top >= rules.threshold, triage < top else {
+            let reason: Reason = triage >= top ? .triageKeywords : .belowThreshold
+            return Decision(departmentIndex: triageIndex, confidence: 0, runnerUpIndex: best, reason: reason)
         }
         let strength = rules.threshold > 0 ? min(1, top / (2 * rules.threshold)) : 1
-        return Decision(departmentIndex: best, confidence: strength * top / (top + runner), runnerUpIndex: runnerIndex)
+        guard top - runner < rules.margin else {
+            return Decision(departmentIndex: best, confidence: strength * top / (top + runner), runnerUpIndex: runnerIndex)
+        }
+        guard rules.ties == .first else {
+            return Decision(departmentIndex: triageIndex, confidence: 0, runnerUpIndex: best, reason: .tooClose)
+        }
+        // A close call: the departments within the margin of the top are all plausible; the one
+        // the citizen names first is most often the subject, the others the place or the
+        // consequence ("le lampadaire près de l'arrêt de bus", "الحفرة عامرة بالما").
+        var winner = best
+        for (i, s) in workspace.scores.enumerated() where i != triageIndex && s > 0 && top - s < rules.margin
+            && workspace.firstToken[i] < workspace.firstToken[winner] {
+            winner = i
+        }
+        let other: Int? = winner == best ? runnerIndex : best
+        let otherScore = other.map { workspace.scores[$0] } ?? 0
+        let own = workspace.scores[winner]
+        // Half the confidence of an outright win: a close call is worth a second look.
+        return Decision(departmentIndex: winner, confidence: 0.5 * strength * own / (own + otherScore),
+                        runnerUpIndex: other, reason: .namedFirst)
     }
 }

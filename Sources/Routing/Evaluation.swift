@@ -26,18 +26,40 @@ public struct Evaluation: Sendable {
     /// confusion[expected][predicted] = count
     public let confusion: [String: [String: Int]]
     public let misses: [Miss]
+    /// Share of rows sent to triage (right or wrong).
+    public let triageShare: Double
+    /// Rows by why the rules decided as they did (an outright win, a close call, or a reason to
+    /// abstain), each with how many were right and wrong.
+    public let reasons: [(reason: Classifier.Reason, right: Int, wrong: Int)]
+    /// Rows routed to a wrong department, by how close the decision was: the winner's lead over
+    /// the runner-up, in units of the margin (0 = exactly the margin).
+    public let wrongDepartmentLeads: [(lead: String, count: Int)]
 
     public init(corpus: LabelledCorpus, classifier: Classifier) {
         var workspace = Classifier.Workspace()
         var pairs: [(LabelledCorpus.Row, String, String)] = []
+        var reasons: [Classifier.Reason: (right: Int, wrong: Int)] = [:]
+        var leads: [String: Int] = [:]
         for row in corpus.rows {
             guard let gold = row.department else { continue }
             var text = row.text
             let d = text.withUTF8 { classifier.decide(utf8: $0, arrondissement: row.arrondissement, workspace: &workspace) }
             pairs.append((row, gold, d.department))
+            if gold == d.department { reasons[d.reason, default: (0, 0)].right += 1 } else { reasons[d.reason, default: (0, 0)].wrong += 1 }
+            if d.reason == .routed && gold != d.department {
+                let scores = workspace.scores
+                let top = scores[d.departmentIndex]
+                let runner = d.runnerUpIndex.map { scores[$0] } ?? 0
+                let margin = max(classifier.rules.margin, 1)
+                let lead = (top - runner - classifier.rules.margin) / margin
+                leads[lead < 1 ? "< 1" : lead < 2 ? "1-2" : ">= 2", default: 0] += 1
+            }
         }
+        self.reasons = Classifier.Reason.allCases.compactMap { r in reasons[r].map { (r, $0.right, $0.wrong) } }
+        wrongDepartmentLeads = ["< 1", "1-2", ">= 2"].compactMap { k in leads[k].map { (k, $0) } }
         total = pairs.count
         accuracy = total == 0 ? 0 : Double(pairs.filter { $0.1 == $0.2 }.count) / Double(total)
+        triageShare = total == 0 ? 0 : Double(pairs.filter { $0.2 == CityDirectory.triageCode }.count) / Double(total)
         var byLang: [String: (Int, Int)] = [:]
         var confusion: [String: [String: Int]] = [:]
         for (row, gold, predicted) in pairs {
@@ -67,8 +89,9 @@ public struct Evaluation: Sendable {
         misses = pairs.filter { $0.1 != $0.2 }.map { Miss(id: $0.0.id, lang: $0.0.lang, expected: $0.1, predicted: $0.2, text: $0.0.text) }
     }
 
-    /// The report `chikaya rules eval` prints.
-    public func report() -> String {
+    /// The report `chikaya rules eval` prints; `rows: false` leaves out the misrouted texts
+    /// (for a held-out corpus that must be read only through its figures).
+    public func report(rows: Bool = true) -> String {
         var out: [String] = []
         out.append("rows: \(total)   accuracy: \(JSONText.fixed3(accuracy))   macro-F1: \(JSONText.fixed3(macroF1))")
         out.append("")
@@ -91,8 +114,18 @@ public struct Evaluation: Sendable {
             out.append("  \(gold.padding(toLength: 22, withPad: " ", startingAt: 0))\(cells.joined())")
         }
         out.append("")
+        out.append("triage chosen for \(JSONText.fixed3(triageShare)) of rows")
+        out.append("decisions by reason      right  wrong")
+        for a in reasons {
+            out.append("  \(a.reason.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(a.right).padding(toLength: 6, withPad: " ", startingAt: 0)) \(a.wrong)")
+        }
+        if !wrongDepartmentLeads.isEmpty {
+            out.append("outright wins that were wrong, by the winner's lead beyond the margin (in margins): "
+                + wrongDepartmentLeads.map { "\($0.lead): \($0.count)" }.joined(separator: "  "))
+        }
+        out.append("")
         out.append("misrouted: \(misses.count)")
-        for m in misses {
+        for m in misses where rows {
             out.append("  \(m.id)  [\(m.lang)]  expected \(m.expected), got \(m.predicted): \(m.text)")
         }
         return out.joined(separator: "\n")

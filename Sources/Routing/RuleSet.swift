@@ -13,17 +13,27 @@ public struct RuleSet: Sendable {
     public let threshold: Double
     /// The winner must beat the runner-up by at least this much.
     public let margin: Double
+    /// What happens when no department leads by the margin.
+    public let ties: TieRule
     /// How many keyword and exclusion terms the file defines.
     public var termCount: Int { rules.count }
 
     let rules: [Rule]
     let matcher: Matcher
 
-    init(fileName: String, threshold: Double, margin: Double, rules: [Rule], patterns: [WordPattern],
-         warnings: [RulesDiagnostic]) {
+    /// The `ties` setting: a close call goes to triage (the default, as before the setting
+    /// existed) or to the department named first in the complaint.
+    public enum TieRule: String, Sendable {
+        case triage
+        case first
+    }
+
+    init(fileName: String, threshold: Double, margin: Double, ties: TieRule = .triage, rules: [Rule],
+         patterns: [WordPattern], warnings: [RulesDiagnostic]) {
         self.fileName = fileName
         self.threshold = threshold
         self.margin = margin
+        self.ties = ties
         self.rules = rules
         self.warnings = warnings
         self.matcher = Matcher(patterns: patterns, rules: rules)
@@ -32,7 +42,9 @@ public struct RuleSet: Sendable {
             return "\(CityDirectory.departments[rule.department].code) \(rule.isExclusion ? "exclude" : "\(rule.weight)")\(area): \(rule.canonical)"
         }
         lines.sort()
-        let canonical = "threshold=\(threshold)\nmargin=\(margin)\n" + lines.joined(separator: "\n")
+        // The default tie rule adds nothing, so files written before the setting keep their version.
+        let tieLine = ties == .triage ? "" : "ties=\(ties.rawValue)\n"
+        let canonical = "threshold=\(threshold)\nmargin=\(margin)\n" + tieLine + lines.joined(separator: "\n")
         self.version = ContentHash.hex(of: canonical)
     }
 

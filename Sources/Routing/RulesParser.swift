@@ -7,6 +7,7 @@ struct RulesParser {
     private var warnings: [RulesDiagnostic] = []
     private var threshold = 1.0
     private var margin = 0.5
+    private var ties = RuleSet.TieRule.triage
     private var section: Int?
     /// The last section header was wrong: its lines are not reported again as orphans.
     private var sectionInvalid = false
@@ -42,7 +43,7 @@ struct RulesParser {
             // Only the errors: warnings about a file that cannot be used would bury them.
             throw RulesFileError(diagnostics: errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
-        return RuleSet(fileName: fileName, threshold: threshold, margin: margin, rules: rules, patterns: patterns,
+        return RuleSet(fileName: fileName, threshold: threshold, margin: margin, ties: ties, rules: rules, patterns: patterns,
                        warnings: warnings)
     }
 
@@ -121,8 +122,16 @@ struct RulesParser {
         let valueRange = RulesParser.trimmed(line, value.lowerBound, value.upperBound)
         let valueText = valueRange.map { RulesParser.text(line, $0) } ?? ""
         let column = (valueRange?.lowerBound ?? value.lowerBound) + 1
+        if key == "ties" {
+            if let rule = RuleSet.TieRule(rawValue: valueText) {
+                ties = rule
+            } else {
+                error(number, column, "unknown ties rule '\(valueText)': write 'triage' or 'first'")
+            }
+            return
+        }
         guard key == "threshold" || key == "margin" else {
-            error(number, nameRange.lowerBound + 1, "unknown setting '\(key)'; settings are 'threshold' and 'margin'")
+            error(number, nameRange.lowerBound + 1, "unknown setting '\(key)'; settings are 'threshold', 'margin' and 'ties'")
             return
         }
         guard let number_ = Double(valueText), number_.isFinite, number_ >= 0 else {

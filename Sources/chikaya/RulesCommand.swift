@@ -8,7 +8,7 @@ enum RulesCommand: Command {
     static let summary = "check, measure, backtest, diff, publish and roll back the routing rules"
     static let usage = """
     usage: chikaya rules check [FILE]
-           chikaya rules eval [--rules FILE] CORPUS.tsv
+           chikaya rules eval [--rules FILE] [--summary] CORPUS.tsv
     \(RulesPublishing.usage)
     \(RulesBacktesting.usage)
 
@@ -16,7 +16,8 @@ enum RulesCommand: Command {
               as file:line:column and exits 65 when there is one
       eval    classify a labelled corpus (id lang arrondissement department text) and print
               accuracy overall and per language, precision/recall/F1 per department,
-              macro-F1, the confusion matrix and the misrouted rows
+              macro-F1, the confusion matrix, why triage was chosen, and the misrouted
+              rows (--summary: the figures only, for a held-out corpus)
     \(RulesPublishing.help)
     \(RulesBacktesting.help)
 
@@ -71,6 +72,7 @@ enum RulesCommand: Command {
 
     private static func eval(_ arguments: inout Arguments) throws(CLIError) -> Int32 {
         let rulesPath = try arguments.option("--rules")
+        let summary = arguments.flag("--summary")
         let corpusPath = try arguments.requiredPositional("the labelled corpus CORPUS.tsv")
         try arguments.finish()
         let rules = try RulesLoading.load(rulesPath)
@@ -87,7 +89,7 @@ enum RulesCommand: Command {
             throw .dataError(error.description)
         }
         print("rules \(rules.fileName) version \(rules.version)")
-        print(Evaluation(corpus: corpus, classifier: Classifier(rules: rules)).report())
+        print(Evaluation(corpus: corpus, classifier: Classifier(rules: rules)).report(rows: !summary))
         return 0
     }
 }

@@ -30,6 +30,47 @@ struct DecisionTests {
         #expect(explained.runnerUp != nil)
     }
 
+    @Test func withTiesFirstTheDepartmentNamedFirstWinsACloseCall() throws {
+        let source = Self.source.replacingOccurrences(of: "margin = 1", with: "margin = 1\nties = first")
+        #expect(try route("fuite sur la chaussee", source) == "eau-assainissement")   // 2 vs 2, eau first
+        #expect(try route("la chaussee, une fuite", source) == "voirie")             // 2 vs 2, chaussee first
+        #expect(try route("chaussee, fuite, robinet", source) == "eau-assainissement")  // 3 vs 2: outright
+        #expect(try route("le robinet", source) == "triage")                          // still below the threshold
+        let classifier = Classifier(rules: try rules(source))
+        let close = classifier.classify("la chaussee, une fuite", arrondissement: nil)
+        #expect(close.reason == .namedFirst)
+        #expect(close.runnerUp == "eau-assainissement")
+        #expect(close.explanation().contains("named first"))
+        let outright = classifier.classify("chaussee, fuite, robinet", arrondissement: nil)
+        #expect(outright.reason == .routed)
+        #expect(close.confidence < outright.confidence)
+    }
+
+    @Test func theDecisionSaysWhyTheRulesAbstained() throws {
+        let classifier = Classifier(rules: try rules(Self.source + "\n[triage]\n3: impot\n"))
+        #expect(classifier.classify("rien a voir", arrondissement: nil).reason == .noKeyword)
+        #expect(classifier.classify("le robinet", arrondissement: nil).reason == .belowThreshold)
+        #expect(classifier.classify("fuite sur la chaussee", arrondissement: nil).reason == .tooClose)
+        #expect(classifier.classify("impot sur l'eau", arrondissement: nil).reason == .triageKeywords)
+        #expect(classifier.classify("fuite d'eau", arrondissement: nil).reason == .routed)
+    }
+
+    @Test func evaluationCountsTheReasonsAndCanLeaveOutTheTexts() throws {
+        let corpus = try LabelledCorpus.parse("""
+        id\tlang\tarrondissement\tdepartment\ttext
+        a\tfr\t\teau-assainissement\tfuite d'eau
+        b\tfr\t\tvoirie\tfuite sur la chaussee secrete
+        c\tfr\t\ttriage\trien a voir
+        """, fileName: "c.tsv")
+        let evaluation = Evaluation(corpus: corpus, classifier: Classifier(rules: try rules(Self.source)))
+        #expect(evaluation.triageShare > 0.66 && evaluation.triageShare < 0.67)
+        #expect(evaluation.reasons.first { $0.reason == .tooClose }?.wrong == 1)
+        #expect(evaluation.reasons.first { $0.reason == .noKeyword }?.right == 1)
+        #expect(evaluation.report().contains("secrete"))
+        #expect(!evaluation.report(rows: false).contains("secrete"))
+        #expect(evaluation.report(rows: false).contains("too-close"))
+    }
+
     @Test func oneWordRepeatedDoesNotAddUp() throws {
         let result = Classifier(rules: try rules(Self.source)).classify("trou trou trou trou trou", arrondissement: nil)
         #expect(result.scores["voirie"] == 1)

@@ -26,6 +26,7 @@ struct RulesFileTests {
         ("[voirie]\n2: tr*\n", 2, 4, "too short"),
         ("[voirie]\n2: ~lma\n", 2, 4, "fewer than three consonants"),
         ("[voirie]\njust words\n", 2, 1, "cannot read this line"),
+        ("ties = coin\n[voirie]\n2: trou\n", 1, 8, "unknown ties rule 'coin'"),
     ])
     func eachErrorHasItsPlace(source: String, line: Int, column: Int, message: String) throws {
         let found = errors(source)
@@ -56,6 +57,16 @@ struct RulesFileTests {
         #expect(a.version == b.version)
         #expect(a.version != c.version)
         #expect(a.version.count == 32)
+    }
+
+    @Test func theTiesSettingChangesTheVersionOnlyWhenNotTheDefault() throws {
+        let plain = try rules("threshold = 2\n[voirie]\n2: trou\n")
+        let triage = try rules("threshold = 2\nties = triage\n[voirie]\n2: trou\n")
+        let first = try rules("threshold = 2\nties = first\n[voirie]\n2: trou\n")
+        #expect(plain.ties == .triage)
+        #expect(first.ties == .first)
+        #expect(plain.version == triage.version)
+        #expect(plain.version != first.version)
     }
 
     @Test func unreadableFileIsARulesFileError() {
