@@ -13,12 +13,15 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "Routing"),
         .target(name: "Mail", dependencies: ["COpenSSL"]),
-        .target(name: "ChikayaCore", dependencies: ["Postgres", "Routing", "Mail"]),
+        // Prometheus text exposition, the process's metrics registry and the /metrics responder.
+        .target(name: "Metrics"),
+        .target(name: "ChikayaCore", dependencies: ["Postgres", "Routing", "Mail", "Metrics"]),
         .executableTarget(name: "chikaya", dependencies: ["ChikayaCore"]),
         // Shared by the integration tests: a fresh database per test on the cluster scripts/test starts.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "MailTests", dependencies: ["Mail"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "ChikayaCoreTests", dependencies: ["ChikayaCore", "chikaya", "TestSupport"]),
     ],

@@ -11,6 +11,7 @@ let commands: [any Command.Type] = [
     QueueCommand.self,
     ComplaintsCommand.self,
     StatsCommand.self,
+    HealthCommand.self,
     NotifierCommand.self,
     NotificationsCommand.self,
     DepartmentsCommand.self,

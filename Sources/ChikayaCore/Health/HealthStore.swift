@@ -1,0 +1,75 @@
+import Postgres
+
+/// The schema's migration record as the database has it.
+public struct AppliedMigrations: Sendable {
+    /// False when `schema_migrations` does not exist: `chikaya migrate` never ran here.
+    public let tracked: Bool
+    /// Version to checksum.
+    public let checksums: [Int: String]
+}
+
+/// The outbox's oldest pending notification.
+public struct OutboxBacklog: Sendable {
+    public let pending: Int
+    public let oldestPendingSeconds: Double?
+}
+
+/// Office addresses that bounce, when the database records bounces at all.
+public struct OfficeBounces: Sendable {
+    /// False until the inbound-mail schema (the suppression list) exists.
+    public let tracked: Bool
+    /// Office addresses (`department` or `department/arrondissement`) that are suppressed or had a
+    /// department email bounce in the last seven days.
+    public let offices: [String]
+}
+
+/// The read-only SQL of `chikaya health` that no other store owns: the server, the migration
+/// record, the outbox's age and the offices' bounces. Each query reads only what exists, so the
+/// check works on an empty database, a half-migrated one, and before the inbound-mail schema.
+public enum HealthStore {
+    public static func serverVersion(on db: PostgresConnection) throws(PostgresError) -> String {
+        try db.query("SELECT current_setting('server_version')").single().decode(0)
+    }
+
+    public static func appliedMigrations(on db: PostgresConnection) throws(PostgresError) -> AppliedMigrations {
+        let tracked: Bool = try db.query("SELECT to_regclass('schema_migrations') IS NOT NULL").single().decode(0)
+        guard tracked else { return AppliedMigrations(tracked: false, checksums: [:]) }
+        var checksums: [Int: String] = [:]
+        for row in try db.query("SELECT version, checksum FROM schema_migrations").rows {
+            checksums[try row.decode(0, as: Int.self)] = try row.decode(1, as: String.self)
+        }
+        return AppliedMigrations(tracked: true, checksums: checksums)
+    }
+
+    public static func outboxBacklog(on db: PostgresConnection) throws(PostgresError) -> OutboxBacklog {
+        let row = try db.query("""
+            SELECT count(*), extract(epoch FROM now() - min(created_at))::float8
+            FROM notifications WHERE status = 'pending'
+            """).single()
+        return OutboxBacklog(pending: try row.decode(0), oldestPendingSeconds: try row.decode(1))
+    }
+
+    /// Bounces are recorded by the inbound-mail schema (`suppressed_addresses`, and notifications
+    /// whose status becomes `bounced`). Before it exists there is nothing to read, and the answer
+    /// says so rather than "none".
+    public static func officeBounces(on db: PostgresConnection) throws(PostgresError) -> OfficeBounces {
+        let suppressionList: Bool = try db.query("""
+            SELECT EXISTS (SELECT 1 FROM information_schema.columns
+                           WHERE table_schema = current_schema() AND table_name = 'suppressed_addresses'
+                             AND column_name = 'address')
+            """).single().decode(0)
+        guard suppressionList else { return OfficeBounces(tracked: false, offices: []) }
+        // PostgreSQL refuses a statement that names a missing table, so this one runs only once
+        // the check above found the table.
+        let offices = try db.query("""
+            SELECT DISTINCT dc.department || coalesce('/' || dc.arrondissement, '')
+            FROM department_contacts dc
+            WHERE EXISTS (SELECT 1 FROM suppressed_addresses s WHERE lower(s.address) = lower(dc.email))
+               OR EXISTS (SELECT 1 FROM notifications n
+                          WHERE n.recipient_kind = 'department' AND n.status = 'bounced'
+                            AND lower(n.recipient) = lower(dc.email) AND n.created_at > now() - interval '7 days')
+            ORDER BY 1
+            """).rows.map { row throws(PostgresError) in try row.decode(0, as: String.self) }
+        return OfficeBounces(tracked: true, offices: offices)
+    }
+}
