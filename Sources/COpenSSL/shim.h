@@ -3,6 +3,9 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <openssl/hmac.h>
+#include <openssl/evp.h>
+#include <openssl/crypto.h>
 
 /* Swift cannot import function-like macros; these wrappers give them a real signature. */
 
