@@ -5,7 +5,8 @@ enum NotifierCommand: Command {
     static let name = "notifier"
     static let summary = "send pending notification emails (runs until stopped)"
     static let usage = """
-    usage: chikaya notifier [--concurrency N] [--drain] [--config FILE] [--log-level LEVEL]
+    usage: chikaya notifier [--concurrency N] [--drain] [--metrics-listen HOST:PORT]
+                            [--config FILE] [--log-level LEVEL]
 
     Claims pending rows of the notification outbox, renders each with the template of its status
     and language (config/templates), and sends it through the SMTP relay of smtp_url
@@ -20,6 +21,9 @@ enum NotifierCommand: Command {
     options:
       --concurrency N     sending loops, each with its own connections (default: notifier.concurrency)
       --drain             exit 0 once no notification is due, instead of waiting for more
+      --metrics-listen HOST:PORT
+                          serve GET /metrics (Prometheus) and /healthz there, e.g. 127.0.0.1:9465
+                          (default: notifier.metrics_listen; none when unset)
     \(commonOptions)
     """
 
@@ -28,6 +32,7 @@ enum NotifierCommand: Command {
         let concurrency = try arguments.intOption("--concurrency", default: runtime.configuration.notifierConcurrency,
                                                   range: 1...32)
         let drain = arguments.flag("--drain")
+        let metricsAddress = try runtime.metricsAddress(&arguments, configured: runtime.configuration.notifierMetricsListen)
         try arguments.finish()
         let notifier: Notifier
         do {
@@ -36,7 +41,10 @@ enum NotifierCommand: Command {
         } catch {
             throw CLIError.configuration("cannot start the notifier: \(error)")
         }
+        let stop = StopSignal()
+        let metrics = try runtime.startMetrics(metricsAddress, component: "notifier", stop: stop)
+        defer { metrics?.stop() }
         // Past the shutdown bound a message may have been cut off mid-send: not a clean stop.
-        return notifier.run() ? 0 : 1
+        return notifier.run(stop: stop) ? 0 : 1
     }
 }

@@ -45,6 +45,28 @@ struct Runtime {
     }
 }
 
+extension Runtime {
+    /// Where to serve `/metrics` and `/healthz`: `--metrics-listen`, else the configured key.
+    func metricsAddress(_ arguments: inout Arguments, configured: ListenAddress?) throws(CLIError) -> ListenAddress? {
+        guard let text = try arguments.option("--metrics-listen") else { return configured }
+        guard let parsed = ListenAddress(text) else {
+            throw .usage("\(arguments.command): --metrics-listen takes HOST:PORT (127.0.0.1:9464, [::1]:9464), not '\(text)'")
+        }
+        return parsed
+    }
+
+    /// Starts the endpoint when there is an address; a port already taken stops the command.
+    func startMetrics(_ address: ListenAddress?, component: String, stop: StopSignal) throws(CLIError) -> HTTPResponder? {
+        guard let address else { return nil }
+        do {
+            return try MetricsEndpoint.start(address, component: component, version: VersionCommand.version, stop: stop,
+                                             logger: logger)
+        } catch {
+            throw .unavailable("cannot serve metrics: \(error)")
+        }
+    }
+}
+
 extension CLIError {
     /// A database failure in one line: SQLSTATE and the server's words, no stack trace.
     static func database(_ error: PostgresError) -> CLIError {

@@ -5,7 +5,8 @@ enum WorkerCommand: Command {
     static let name = "worker"
     static let summary = "route queued complaints to departments (runs until stopped)"
     static let usage = """
-    usage: chikaya worker [--concurrency N] [--batch N] [--drain] [--config FILE] [--log-level LEVEL]
+    usage: chikaya worker [--concurrency N] [--batch N] [--drain] [--metrics-listen HOST:PORT]
+                          [--config FILE] [--log-level LEVEL]
 
     Claims new complaints from the routing queue, classifies them with the published rules and
     records each decision, the complaint's 'assigned' event and the citizen's notification in one
@@ -21,6 +22,9 @@ enum WorkerCommand: Command {
       --concurrency N     routing loops, each with its own connection (default: worker.concurrency)
       --batch N           complaints claimed at once (default: worker.batch)
       --drain             exit 0 once the queue is empty, instead of waiting for more
+      --metrics-listen HOST:PORT
+                          serve GET /metrics (Prometheus) and /healthz there, e.g. 127.0.0.1:9464
+                          (default: worker.metrics_listen; none when unset)
     \(commonOptions)
     """
 
@@ -30,6 +34,7 @@ enum WorkerCommand: Command {
         let concurrency = try arguments.intOption("--concurrency", default: config.workerConcurrency, range: 1...64)
         let batch = try arguments.intOption("--batch", default: config.workerBatch, range: 1...10_000)
         let drain = arguments.flag("--drain")
+        let metricsAddress = try runtime.metricsAddress(&arguments, configured: config.workerMetricsListen)
         try arguments.finish()
 
         let worker = RoutingWorker(configuration: config, logger: runtime.logger, concurrency: concurrency,
@@ -43,8 +48,11 @@ enum WorkerCommand: Command {
         } catch {
             throw CLIError.dataError("the published rules cannot be loaded: \(error)")
         }
+        let stop = StopSignal()
+        let metrics = try runtime.startMetrics(metricsAddress, component: "worker", stop: stop)
+        defer { metrics?.stop() }
         // Past the shutdown bound some work was cut off (its lease will return it to the
         // queue): say so with the exit status rather than pretend a clean stop.
-        return worker.run() ? 0 : 1
+        return worker.run(stop: stop) ? 0 : 1
     }
 }

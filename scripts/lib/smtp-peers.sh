@@ -51,7 +51,8 @@ _smtp_peers_venv() {
         # shellcheck source=venv.sh
         source "$_smtp_peers_root/scripts/lib/venv.sh"
     fi
-    ensure_venv aiosmtpd==1.4.6 >&2
+    # prometheus_client: the reference parser the metrics tests read our exposition with.
+    ensure_venv aiosmtpd==1.4.6 prometheus_client==0.26.0 >&2
     export CHIKAYA_TEST_PYTHON="$CHIKAYA_VENV_PYTHON"
 }
 

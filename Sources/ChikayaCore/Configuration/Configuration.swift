@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// Every setting of the product, loaded once at start-up from `config/chikaya.conf` (or the file
 /// named by `CHIKAYA_CONFIG`) and overridden by environment variables, then validated.
@@ -15,6 +16,8 @@ public struct Configuration: Sendable {
     public var maxAttempts: Int = 5
     public var shutdownGraceSeconds: Double = 10
     public var pollSeconds: Double = 1
+    /// Where `worker` serves /metrics and /healthz; nil: not served.
+    public var workerMetricsListen: ListenAddress? = nil
 
     public var smtpURL: String? = nil
     public var smtpCAFile: String? = nil
@@ -33,6 +36,8 @@ public struct Configuration: Sendable {
     public var notifierRetryBaseSeconds: Double = 60
     public var notifierLeaseSeconds: Double = 120
     public var notifierMaxAttempts: Int = 20
+    /// Where `notifier` serves /metrics and /healthz; nil: not served.
+    public var notifierMetricsListen: ListenAddress? = nil
 
     /// Test-only fault injection, set through the environment by the integration tests:
     /// slow down each classification, or make routing throw for complaints containing a marker.
@@ -82,6 +87,9 @@ public struct Configuration: Sendable {
         },
         Key(name: "worker.poll_seconds", environment: "CHIKAYA_POLL_SECONDS", help: "fallback poll when no notification arrives") { c, v throws(ReasonError) in
             c.pollSeconds = try seconds(v, 0.05...60)
+        },
+        Key(name: "worker.metrics_listen", environment: "CHIKAYA_WORKER_METRICS_LISTEN", help: "HOST:PORT of /metrics and /healthz, e.g. 127.0.0.1:9464; empty: none") { c, v throws(ReasonError) in
+            c.workerMetricsListen = try listenAddress(v)
         },
         Key(name: "smtp_url", environment: "CHIKAYA_SMTP_URL", help: "smtp://user:pass@host:587?tls=starttls, smtps://host:465, smtp://127.0.0.1:2525?tls=none") { c, v throws(ReasonError) in
             c.smtpURL = v.isEmpty ? nil : v
@@ -135,6 +143,9 @@ public struct Configuration: Sendable {
         Key(name: "notifier.max_attempts", environment: "CHIKAYA_NOTIFIER_MAX_ATTEMPTS", help: "claims without a recorded outcome before a notification fails") { c, v throws(ReasonError) in
             c.notifierMaxAttempts = try integer(v, 1...1_000)
         },
+        Key(name: "notifier.metrics_listen", environment: "CHIKAYA_NOTIFIER_METRICS_LISTEN", help: "HOST:PORT of /metrics and /healthz, e.g. 127.0.0.1:9465; empty: none") { c, v throws(ReasonError) in
+            c.notifierMetricsListen = try listenAddress(v)
+        },
         Key(name: "test.slow_classify_ms", environment: "CHIKAYA_TEST_SLOW_CLASSIFY_MS", help: "tests only: sleep this long per classification") { c, v throws(ReasonError) in
             c.testSlowClassifyMilliseconds = try integer(v, 0...60_000)
         },
@@ -146,6 +157,14 @@ public struct Configuration: Sendable {
     private static func nonEmpty(_ v: String) throws(ReasonError) -> String {
         guard !v.isEmpty else { throw ReasonError(reason: "must not be empty") }
         return v
+    }
+
+    private static func listenAddress(_ v: String) throws(ReasonError) -> ListenAddress? {
+        guard !v.isEmpty else { return nil }
+        guard let address = ListenAddress(v) else {
+            throw ReasonError(reason: "'\(v)' is not HOST:PORT (for example 127.0.0.1:9464 or [::1]:9464)")
+        }
+        return address
     }
 
     private static func integer(_ v: String, _ range: ClosedRange<Int>) throws(ReasonError) -> Int {

@@ -106,6 +106,7 @@ struct NotifierLoop {
                     case .failed: failed += 1
                     }
                 }
+                NotifierMetrics.shared.batchFinished(since: started)
                 logger.info("batch_sent", [("loop", id), ("claimed", batch.count), ("sent", sent), ("retry", retried),
                                            ("failed", failed), ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
             } catch {
@@ -140,18 +141,24 @@ struct NotifierLoop {
                                              sender: id, on: db)
             logger.warn("notification_failed", [("id", notification.id), ("reference", notification.reference),
                                                 ("reason", "invalid message or address")])
+            NotifierMetrics.shared.email(.failed, reason: "invalid_message", recipient: notification.recipientKind)
             return .failed
         }
         do {
             if smtp == nil || smtp?.isUsable == false {
                 smtp?.close()
+                let connecting = monotonicNow()
                 smtp = try SMTPConnection(configuration: notifier.smtp, tls: notifier.tls)
+                NotifierMetrics.shared.smtpPhase("connect", since: connecting)
             }
             guard let connection = smtp else { throw SMTPError(.unusableConnection, phase: "connect") }
+            let sending = monotonicNow()
             let reply = try connection.send(message.envelope, data: data)
+            NotifierMetrics.shared.smtpPhase("send", since: sending)
             try NotificationStore.markSent(id: notification.id, messageID: message.messageID, reply: reply.description,
                                            sender: id, on: db)
             logger.debug("notification_sent", [("id", notification.id), ("reference", notification.reference)])
+            NotifierMetrics.shared.email(.sent, reason: "ok", recipient: notification.recipientKind)
             return .sent
         } catch let error as SMTPError {
             if smtp?.isUsable == false { smtp?.close(); smtp = nil }
@@ -161,6 +168,7 @@ struct NotifierLoop {
                 logger.warn("notification_failed", [("id", notification.id), ("reference", notification.reference),
                                                     ("smtp_code", error.reply.map { String($0.code) } ?? "-"),
                                                     ("kind", error.kind.rawValue)])
+                NotifierMetrics.shared.email(.failed, reason: NotifierMetrics.reason(error), recipient: notification.recipientKind)
                 return .failed
             }
             let policy = RetryPolicy(base: configuration.notifierRetryBaseSeconds, cap: 3_600)
@@ -172,11 +180,14 @@ struct NotifierLoop {
                         [("id", notification.id), ("reference", notification.reference), ("kind", error.kind.rawValue),
                          ("smtp_code", error.reply.map { String($0.code) } ?? "-"),
                          ("retry_in_seconds", String(format: "%.0f", delay))])
+            NotifierMetrics.shared.email(gaveUp ? .failed : .retried, reason: gaveUp ? "expired" : NotifierMetrics.reason(error),
+                                         recipient: notification.recipientKind)
             return gaveUp ? .failed : .retry
         } catch let error as PostgresError {
             throw error
         } catch {
             try NotificationStore.markFailed(id: notification.id, error: "\(error)", reply: nil, sender: id, on: db)
+            NotifierMetrics.shared.email(.failed, reason: "other", recipient: notification.recipientKind)
             return .failed
         }
     }

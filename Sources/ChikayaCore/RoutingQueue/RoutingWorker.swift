@@ -116,9 +116,11 @@ struct RoutingLoop {
                 }
                 guard let active = classifier else { continue }
 
+                let claimStarted = monotonicNow()
                 let batch = try QueueStore.claim(on: db, limit: worker.batchSize, worker: id,
                                                  leaseSeconds: configuration.leaseSeconds,
                                                  maxAttempts: configuration.maxAttempts)
+                RoutingMetrics.shared.claimed(batch.count, since: claimStarted)
                 if batch.isEmpty {
                     if worker.drain, try !QueueStore.hasPending(on: db) { break }
                     // Draining, what is still pending is held by another loop and will be done
@@ -201,9 +203,11 @@ struct RoutingLoop {
             try QueueStore.fail(complaintID: complaint.id, error: message, retryAfter: delay,
                                 maxAttempts: configuration.maxAttempts, worker: id, on: db)
             let dead = complaint.attempts >= configuration.maxAttempts
+            RoutingMetrics.shared.failed(dead: dead)
             logger.warn(dead ? "complaint_dead" : "complaint_retry",
                         [("reference", complaint.reference), ("attempt", complaint.attempts), ("error", message)])
         }
+        RoutingMetrics.shared.batchFinished(outcomes, failedIDs: failures.map(\.0.id), since: started)
         logger.info("batch_routed", [("loop", id), ("claimed", batch.count), ("decided", written),
                                      ("failed", failures.count),
                                      ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
