@@ -78,4 +78,6 @@ public enum SQLState {
     public static let lockNotAvailable = "55P03"
     public static let deadlockDetected = "40P01"
     public static let serializationFailure = "40001"
+    /// 42501: the role lacks a privilege, or a row-level security policy refused the row.
+    public static let insufficientPrivilege = "42501"
 }

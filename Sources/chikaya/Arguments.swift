@@ -79,6 +79,21 @@ struct Arguments {
         return value
     }
 
+    /// Fails when an option that no longer exists was given, saying why, instead of the generic
+    /// "unknown option" (`--actor`: the database records the login, nobody may name another).
+    mutating func refuse(_ name: String, because reason: String) throws(CLIError) {
+        if words.indices.contains(where: { !consumed[$0] && (words[$0] == name || words[$0].hasPrefix(name + "=")) }) {
+            throw .usage("\(command): \(name) is not accepted: \(reason)")
+        }
+    }
+
+    /// The refusal of `--actor` and `--author`, in one place for every command that had them.
+    mutating func refuseActor() throws(CLIError) {
+        let reason = "the database records who acts from the login you connect as (session_user); connect as your own login"
+        try refuse("--actor", because: reason)
+        try refuse("--author", because: reason)
+    }
+
     /// Fails on the first word no option, flag or positional took.
     func finish() throws(CLIError) {
         if let i = words.indices.first(where: { !consumed[$0] }) {

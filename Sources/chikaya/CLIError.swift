@@ -8,6 +8,8 @@ enum CLIError: Error {
     case noInput(String)
     /// A service (database, SMTP) failed or refused (exit 69).
     case unavailable(String)
+    /// The database login may not do this (SQLSTATE 42501; exit 77, EX_NOPERM).
+    case notPermitted(String)
     /// Configuration is invalid (exit 78).
     case configuration(String)
     /// Anything else that stops the command (exit 1).
@@ -19,6 +21,7 @@ enum CLIError: Error {
         case .dataError: 65
         case .noInput: 66
         case .unavailable: 69
+        case .notPermitted: 77
         case .configuration: 78
         case .failure: 1
         }
@@ -27,7 +30,7 @@ enum CLIError: Error {
     var message: String {
         switch self {
         case .usage(let m), .dataError(let m), .noInput(let m), .unavailable(let m),
-             .configuration(let m), .failure(let m):
+             .notPermitted(let m), .configuration(let m), .failure(let m):
             m
         }
     }

@@ -10,8 +10,8 @@ enum ComplaintsCommand: Command {
     usage: chikaya complaints list [--department D] [--status S] [--arrondissement A] [--older-than 3d]
                                    [--late] [--limit N] [--format table|tsv|json]
            chikaya complaints show REFERENCE
-           chikaya complaints set-status REFERENCE STATUS [--note TEXT] [--actor NAME]
-           chikaya complaints reassign REFERENCE DEPARTMENT --note TEXT [--actor NAME]
+           chikaya complaints set-status REFERENCE STATUS [--note TEXT]
+           chikaya complaints reassign REFERENCE DEPARTMENT --note TEXT
 
       list        newest first: reference, age, status, department, arrondissement and the first
                   words of the text (default --limit 50, at most 100000); --late keeps those
@@ -27,11 +27,14 @@ enum ComplaintsCommand: Command {
     lifecycle: received -> assigned (router); assigned -> in_progress | resolved | rejected;
                in_progress -> resolved | rejected; resolved | rejected -> in_progress (reopen)
 
+    A staff login sees and changes only the complaints of its assignments (chikaya staff); the
+    history records that login as the one who acted.
+
     exit codes: 0 done; 64 bad command line; 65 unknown reference or refused change;
-                69 database unavailable
+                69 database unavailable; 77 not permitted for this database login
 
     options:
-      --actor NAME        who acts, recorded in the history (default: the account running the command)
+      --note TEXT         why (the reason a citizen reads on a rejection)
     \(commonOptions)
     """
 
@@ -166,8 +169,8 @@ enum ComplaintsCommand: Command {
     // MARK: changes
 
     private static func setStatus(_ arguments: inout Arguments, _ runtime: Runtime) throws -> Int32 {
+        try arguments.refuseActor()
         let note = try arguments.option("--note")
-        let actor = try arguments.option("--actor") ?? Runtime.operatorName()
         let reference = try arguments.requiredPositional("REFERENCE")
         let status = try arguments.requiredPositional("STATUS")
         try arguments.finish()
@@ -177,7 +180,7 @@ enum ComplaintsCommand: Command {
         let db = try runtime.connect(role: "complaints")
         let change: LifecycleChange
         do {
-            change = try LifecycleStore.setStatus(reference: reference, to: status, note: note, actor: actor, on: db)
+            change = try LifecycleStore.setStatus(reference: reference, to: status, note: note, on: db)
         } catch {
             throw lifecycleError(error, command: "complaints set-status")
         }
@@ -186,14 +189,14 @@ enum ComplaintsCommand: Command {
             return 0
         }
         runtime.logger.info("status_changed", [("reference", reference), ("from", change.fromStatus),
-                                               ("to", change.toStatus), ("actor", actor)])
+                                               ("to", change.toStatus), ("actor", change.actor ?? "-")])
         print("\(reference): \(change.fromStatus) -> \(change.toStatus)\(notified(change))")
         return 0
     }
 
     private static func reassign(_ arguments: inout Arguments, _ runtime: Runtime) throws -> Int32 {
+        try arguments.refuseActor()
         let note = try arguments.option("--note")
-        let actor = try arguments.option("--actor") ?? Runtime.operatorName()
         let reference = try arguments.requiredPositional("REFERENCE")
         let department = try arguments.requiredPositional("DEPARTMENT")
         try arguments.finish()
@@ -203,12 +206,12 @@ enum ComplaintsCommand: Command {
         let db = try runtime.connect(role: "complaints")
         let change: LifecycleChange
         do {
-            change = try LifecycleStore.reassign(reference: reference, to: department, note: note, actor: actor, on: db)
+            change = try LifecycleStore.reassign(reference: reference, to: department, note: note, on: db)
         } catch {
             throw lifecycleError(error, command: "complaints reassign")
         }
         runtime.logger.info("reassigned", [("reference", reference), ("from", change.fromDepartment ?? "-"),
-                                           ("to", change.toDepartment ?? "-"), ("actor", actor)])
+                                           ("to", change.toDepartment ?? "-"), ("actor", change.actor ?? "-")])
         print("\(reference): \(change.fromDepartment ?? "-") -> \(change.toDepartment ?? "-") (status \(change.toStatus))\(notified(change))")
         return 0
     }

@@ -12,10 +12,10 @@ enum DepartmentsCommand: Command {
     static let usage = """
     usage: chikaya departments list
            chikaya departments check
-           chikaya departments set-contact DEPARTMENT [--arrondissement A] EMAIL [--actor WHO] [--note TEXT]
-           chikaya departments remove-contact DEPARTMENT [--arrondissement A] [--actor WHO]
+           chikaya departments set-contact DEPARTMENT [--arrondissement A] EMAIL [--note TEXT]
+           chikaya departments remove-contact DEPARTMENT [--arrondissement A] [--note TEXT]
            chikaya departments history [DEPARTMENT] [--limit N]
-           chikaya departments sync [FILE] [--actor WHO]
+           chikaya departments sync [FILE]
 
     Each routed complaint is emailed to its department's office for the complaint's
     arrondissement, else to the department's default office (no --arrondissement).
@@ -32,11 +32,11 @@ enum DepartmentsCommand: Command {
                       config/departments.conf): language, reply_to, deadlines, and the
                       contacts it lists; contacts only in the database are kept and listed
 
-    Every contact change is recorded with the actor: --actor, else the operating-system user.
+    Every contact change is recorded with the database login that made it (an admin login,
+    member of chikaya_admin; docs/security.md).
 
     options:
       --arrondissement A  the arrondissement's office instead of the default office
-      --actor WHO         who makes the change (default: the OS user)
       --note TEXT         why, kept in the history
       --limit N           history lines (default: 20)
     \(commonOptions)
@@ -55,14 +55,14 @@ enum DepartmentsCommand: Command {
         case "set-contact":
             let department = try arguments.requiredPositional("DEPARTMENT")
             let arrondissement = try arguments.option("--arrondissement")
-            let actor = try arguments.option("--actor") ?? Runtime.operatorName()
+            try arguments.refuseActor()
             let note = try arguments.option("--note")
             let email = try arguments.requiredPositional("EMAIL")
             try arguments.finish()
             let db = try runtime.connect(role: "departments")
             let outcome = try guarded {
                 try DepartmentStore.setContact(department: department, arrondissement: arrondissement, email: email,
-                                               actor: actor, note: note, on: db)
+                                               note: note, on: db)
             }
             let office = officeName(department, arrondissement)
             print(outcome.old.map { "\(office): \($0) -> \(email)" } ?? "\(office): \(email)")
@@ -71,11 +71,12 @@ enum DepartmentsCommand: Command {
         case "remove-contact":
             let department = try arguments.requiredPositional("DEPARTMENT")
             let arrondissement = try arguments.option("--arrondissement")
-            let actor = try arguments.option("--actor") ?? Runtime.operatorName()
+            try arguments.refuseActor()
+            let note = try arguments.option("--note")
             try arguments.finish()
             let db = try runtime.connect(role: "departments")
             let old = try guarded {
-                try DepartmentStore.removeContact(department: department, arrondissement: arrondissement, actor: actor, on: db)
+                try DepartmentStore.removeContact(department: department, arrondissement: arrondissement, note: note, on: db)
             }
             print("\(officeName(department, arrondissement)): removed \(old)")
             return 0
@@ -93,11 +94,11 @@ enum DepartmentsCommand: Command {
             return 0
         case "sync":
             let path = arguments.positional() ?? runtime.configuration.departmentsFile
-            let actor = try arguments.option("--actor") ?? Runtime.operatorName()
+            try arguments.refuseActor()
             try arguments.finish()
             let file: DepartmentsFile
             do { file = try DepartmentsFile.load(path: path) } catch { throw CLIError.dataError(error.description) }
-            return try sync(file, actor: actor, db: runtime.connect(role: "departments"))
+            return try sync(file, db: runtime.connect(role: "departments"))
         default:
             throw CLIError.usage("departments: unknown sub-command '\(sub)' (list, check, set-contact, remove-contact, history, sync)")
         }
@@ -137,12 +138,12 @@ enum DepartmentsCommand: Command {
         return 1
     }
 
-    private static func sync(_ file: DepartmentsFile, actor: String, db: PostgresConnection) throws -> Int32 {
+    private static func sync(_ file: DepartmentsFile, db: PostgresConnection) throws -> Int32 {
         // All or nothing: a file that fails half-way leaves the city's addresses as they were.
-        try db.transaction { db in try apply(file, actor: actor, db: db) }
+        try db.transaction { db in try apply(file, db: db) }
     }
 
-    private static func apply(_ file: DepartmentsFile, actor: String, db: PostgresConnection) throws -> Int32 {
+    private static func apply(_ file: DepartmentsFile, db: PostgresConnection) throws -> Int32 {
         var changed = 0, released = 0
         let existing = try guarded { try DepartmentStore.contacts(on: db) }
         for entry in file.entries {
@@ -153,7 +154,7 @@ enum DepartmentsCommand: Command {
             for contact in entry.contacts where !existing.contains(contact) {
                 let outcome = try guarded {
                     try DepartmentStore.setContact(department: contact.department, arrondissement: contact.arrondissement,
-                                                   email: contact.email, actor: actor, note: "sync \(file.path)", on: db)
+                                                   email: contact.email, note: "sync \(file.path)", on: db)
                 }
                 changed += 1
                 released += outcome.released
@@ -189,6 +190,4 @@ enum DepartmentsCommand: Command {
         formatter.dateFormat = "yyyy-MM-dd HH:mm"
         return formatter.string(from: date)
     }
-
-    /// The operating-system user running the command, for the audit.
 }

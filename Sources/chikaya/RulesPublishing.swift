@@ -4,9 +4,9 @@ import Foundation
 /// The `chikaya rules` sub-commands that use the database: publish, history, rollback.
 enum RulesPublishing {
     static let usage = """
-           chikaya rules publish [FILE] [--author NAME] [--note TEXT]
+           chikaya rules publish [FILE] [--note TEXT]
            chikaya rules history [--limit N]
-           chikaya rules rollback VERSION [--author NAME]
+           chikaya rules rollback VERSION
     """
 
     static let help = """
@@ -15,11 +15,12 @@ enum RulesPublishing {
       history list publications, newest first; * marks the rules in force
       rollback
               publish again an earlier version (a prefix of the version is enough)
+              (publish and rollback record the database login as the author)
     """
 
     static func publish(_ arguments: inout Arguments) throws -> Int32 {
         let runtime = try Runtime.load(&arguments, component: "rules")
-        let author = try arguments.option("--author") ?? Runtime.operatorName()
+        try arguments.refuseActor()
         let note = try arguments.option("--note")
         let file = arguments.positional() ?? runtime.configuration.rulesFile
         try arguments.finish()
@@ -40,8 +41,7 @@ enum RulesPublishing {
                 print("rules \(rules.version) are already in force; nothing published")
                 return 0
             }
-            let id = try RulesStore.publish(source: source, version: rules.version, fileName: file, author: author,
-                                            note: note, on: db)
+            let id = try RulesStore.publish(source: source, version: rules.version, fileName: file, note: note, on: db)
             print("published rules \(rules.version) from \(file) (publication \(id))")
         } catch {
             throw CLIError.database(error)
@@ -66,7 +66,7 @@ enum RulesPublishing {
 
     static func rollback(_ arguments: inout Arguments) throws -> Int32 {
         let runtime = try Runtime.load(&arguments, component: "rules")
-        let author = try arguments.option("--author") ?? Runtime.operatorName()
+        try arguments.refuseActor()
         let version = try arguments.requiredPositional("VERSION")
         try arguments.finish()
         let db = try runtime.connect(role: "rules")
@@ -83,7 +83,7 @@ enum RulesPublishing {
                 return 0
             }
             _ = try RulesStore.publish(source: source, version: earlier.version, fileName: earlier.fileName,
-                                       author: author, note: "rollback to \(earlier.version)", on: db)
+                                       note: "rollback to \(earlier.version)", on: db)
             print("rules \(earlier.version) are in force again")
         } catch let error as PostgresError {
             throw CLIError.database(error)

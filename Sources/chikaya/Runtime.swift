@@ -25,13 +25,6 @@ struct Runtime {
         return Runtime(configuration: configuration, logger: Logger(level: configuration.logLevel, component: component))
     }
 
-    /// Who runs the command, for the actor or author recorded in the history when none is
-    /// given: the account's name (services have no USER variable), else USER.
-    static func operatorName() -> String {
-        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-    }
-
     func database(role: String) -> Database {
         Database(configuration: configuration, role: role)
     }
@@ -71,6 +64,9 @@ extension CLIError {
     /// A database failure in one line: SQLSTATE and the server's words, no stack trace.
     static func database(_ error: PostgresError) -> CLIError {
         if error.isConnectionProblem { return .unavailable("database unavailable: \(error)") }
+        if error.sqlState == SQLState.insufficientPrivilege {
+            return .notPermitted("not permitted for this database login: \(error) (docs/security.md lists what each role may do)")
+        }
         if let state = error.sqlState, state.hasPrefix("23") || state.hasPrefix("22") {
             return .dataError("the database refused the data: \(error)")
         }

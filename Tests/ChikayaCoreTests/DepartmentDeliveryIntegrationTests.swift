@@ -32,24 +32,31 @@ struct DepartmentDeliveryIntegrationTests {
     func contactChangeIsAudited() throws {
         let fixture = try RoutingFixture("deptaudit")
         defer { fixture.database.drop() }
-        try fixture.expectSuccess(["departments", "set-contact", "voirie", "--arrondissement", "anfa", "a@example.org", "--actor", "khadija"])
-        try fixture.expectSuccess(["departments", "set-contact", "voirie", "--arrondissement", "anfa", "b@example.org", "--actor", "youssef",
+        try fixture.expectSuccess(["departments", "set-contact", "voirie", "--arrondissement", "anfa", "a@example.org"])
+        try fixture.expectSuccess(["departments", "set-contact", "voirie", "--arrondissement", "anfa", "b@example.org",
                                    "--note", "office moved"])
-        try fixture.expectSuccess(["departments", "remove-contact", "voirie", "--arrondissement", "anfa", "--actor", "khadija"])
+        try fixture.expectSuccess(["departments", "remove-contact", "voirie", "--arrondissement", "anfa"])
+        // Nobody names the actor: the option is refused, and nothing is written.
+        let forged = try fixture.chikaya.run(["departments", "set-contact", "voirie", "c@example.org", "--actor", "khadija"],
+                                             environment: fixture.environment)
+        #expect(forged.status == 64)
+        #expect(forged.stderr.contains("--actor is not accepted"))
         let db = try fixture.database.connect()
+        // The database records the login that made each change.
+        let login: String = try db.query("SELECT session_user::text").single().decode(0)
         let rows = try db.query("""
             SELECT coalesce(old_email, '-'), coalesce(new_email, '-'), actor, coalesce(note, ''), at <= now()
             FROM department_contact_changes WHERE department = 'voirie' AND arrondissement = 'anfa' ORDER BY id
             """).rows.map { [try $0.decode(0, as: String.self), try $0.decode(1, as: String.self), try $0.decode(2, as: String.self),
                              try $0.decode(3, as: String.self), String(try $0.decode(4, as: Bool.self))] }
-        #expect(rows == [["-", "a@example.org", "khadija", "", "true"],
-                         ["a@example.org", "b@example.org", "youssef", "office moved", "true"],
-                         ["b@example.org", "-", "khadija", "", "true"]])
+        #expect(rows == [["-", "a@example.org", login, "", "true"],
+                         ["a@example.org", "b@example.org", login, "office moved", "true"],
+                         ["b@example.org", "-", login, "", "true"]])
         // A change made with plain SQL is recorded as well.
         try db.query("INSERT INTO department_contacts (department, email) VALUES ('voirie', 'sql@example.org')")
         #expect(try fixture.count("SELECT count(*) FROM department_contact_changes WHERE new_email = 'sql@example.org'", on: db) == 1)
         let history = try fixture.expectSuccess(["departments", "history", "voirie"])
-        #expect(history.stdout.contains("a@example.org -> b@example.org  by youssef"))
+        #expect(history.stdout.contains("a@example.org -> b@example.org  by \(login)"))
     }
 
     @Test("one department email per assignment and one more per reassignment, through a real SMTP server",

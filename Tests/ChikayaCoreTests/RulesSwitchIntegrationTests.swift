@@ -45,7 +45,7 @@ struct RulesSwitchIntegrationTests {
         #expect(before.department == "triage")
         #expect(before.version == original)
 
-        let published = try fixture.expectSuccess(["rules", "publish", draft, "--author", "tests", "--note", "new word"])
+        let published = try fixture.expectSuccess(["rules", "publish", draft, "--note", "new word"])
         #expect(published.stdout.contains("published rules"))
         let draftVersion: String = try db.query("SELECT version FROM rules_publications ORDER BY id DESC LIMIT 1").single().decode(0)
         #expect(draftVersion != original)

@@ -20,7 +20,7 @@ struct RoutingFixture {
         for (key, value) in extraEnvironment { environment[key] = value }
         self.environment = environment
         try expectSuccess(["migrate"])
-        try expectSuccess(["rules", "publish", "config/routing-rules.conf", "--author", "tests"])
+        try expectSuccess(["rules", "publish", "config/routing-rules.conf"])
     }
 
     @discardableResult

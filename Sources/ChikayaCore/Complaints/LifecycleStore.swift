@@ -34,19 +34,23 @@ public struct LifecycleChange: Sendable {
     public let toDepartment: String?
     /// The event the trigger wrote; nil when nothing changed (the complaint was already there).
     public let eventID: Int64?
+    /// Who the database recorded as acting (`chikaya_actor()`); nil when nothing changed.
+    public let actor: String?
     public let notifications: Int
 }
 
 /// All SQL that moves a complaint through its lifecycle.
 ///
 /// The rules live in the database (`complaints_check_transition`, `complaints_record_change`), so
-/// that another system's plain `UPDATE` obeys them too; this store only sets who is acting and why
-/// (transaction-local `chikaya.actor` / `chikaya.note`, read by the triggers) and makes the update.
+/// that another system's plain `UPDATE` obeys them too; this store only says why (the
+/// transaction-local `chikaya.note`, read by the triggers) and makes the update. Who acted is the
+/// database's to record (`chikaya_actor()`: the login), never the client's.
 public enum LifecycleStore {
     /// Moves the complaint to `status`. Moving to the status it already has changes nothing.
-    public static func setStatus(reference: String, to status: String, note: String?, actor: String,
+    /// A complaint the login may not handle (row-level security) is an unknown reference.
+    public static func setStatus(reference: String, to status: String, note: String?,
                                  on db: PostgresConnection) throws(LifecycleError) -> LifecycleChange {
-        try change(reference: reference, note: note, actor: actor, on: db, sql: """
+        try change(reference: reference, note: note, on: db, sql: """
             WITH old AS (
                 SELECT id, status, department FROM complaints WHERE reference = $1 FOR UPDATE
             )
@@ -56,8 +60,10 @@ public enum LifecycleStore {
             """, parameters: [reference, status])
     }
 
-    /// Gives the complaint to another department, keeping its status.
-    public static func reassign(reference: String, to department: String, note: String, actor: String,
+    /// Gives the complaint to another department, keeping its status, through
+    /// `complaint_reassign` (staff may move a complaint out of their own reach, which a plain
+    /// UPDATE under row-level security cannot do).
+    public static func reassign(reference: String, to department: String, note: String,
                                 on db: PostgresConnection) throws(LifecycleError) -> LifecycleChange {
         let known: Bool
         do {
@@ -67,13 +73,10 @@ public enum LifecycleStore {
             throw .database(error)
         }
         guard known else { throw .unknownDepartment(department) }
-        let change = try change(reference: reference, note: note, actor: actor, on: db, sql: """
-            WITH old AS (
-                SELECT id, status, department FROM complaints WHERE reference = $1 FOR UPDATE
-            )
-            UPDATE complaints c SET department = $2
-            FROM old WHERE c.id = old.id
-            RETURNING c.id, old.status, c.status, old.department, c.department
+        let change = try change(reference: reference, note: note, on: db, sql: """
+            SELECT complaint_id, old_status, new_status, old_department, new_department,
+                   event_id, actor, citizen_notifications
+            FROM complaint_reassign($1, $2)
             """, parameters: [reference, department])
         if change.eventID == nil {
             throw .sameDepartment(reference: reference, department: department)
@@ -81,14 +84,13 @@ public enum LifecycleStore {
         return change
     }
 
-    private static func change(reference: String, note: String?, actor: String, on db: PostgresConnection,
+    private static func change(reference: String, note: String?, on db: PostgresConnection,
                                sql: String, parameters: [(any PostgresBindable)?]) throws(LifecycleError) -> LifecycleChange {
         do {
             return try db.transaction { db in
-                // Local to this transaction: the triggers read them, and nothing leaks into the
+                // Local to this transaction: the triggers read it, and nothing leaks into the
                 // connection's next statement.
-                try db.query("SELECT set_config('chikaya.actor', $1, true), set_config('chikaya.note', $2, true)",
-                             [actor, note ?? ""])
+                try db.query("SELECT set_config('chikaya.note', $1, true)", [note ?? ""])
                 let updated = try db.query(sql, parameters)
                 guard updated.count > 0 else { throw LifecycleError.unknownReference(reference) }
                 let row = updated[0]
@@ -98,17 +100,26 @@ public enum LifecycleStore {
                 guard from != to || fromDepartment != toDepartment else {
                     return LifecycleChange(reference: reference, fromStatus: from, toStatus: to,
                                            fromDepartment: fromDepartment, toDepartment: toDepartment,
-                                           eventID: nil, notifications: 0)
+                                           eventID: nil, actor: nil, notifications: 0)
+                }
+                // complaint_reassign reports its event itself: the complaint may now be out of the
+                // caller's sight, and its events with it.
+                if updated.columnCount >= 8 {
+                    return LifecycleChange(reference: reference, fromStatus: from, toStatus: to,
+                                           fromDepartment: fromDepartment, toDepartment: toDepartment,
+                                           eventID: try row.decode(5), actor: try row.decode(6),
+                                           notifications: try row.decode(7))
                 }
                 // The trigger wrote the newest event of this complaint in this very transaction.
                 let event = try db.query("""
                     SELECT e.id, (SELECT count(*) FROM notifications n
-                                  WHERE n.event_id = e.id AND n.recipient_kind = 'citizen')
+                                  WHERE n.event_id = e.id AND n.recipient_kind = 'citizen'), e.actor
                     FROM complaint_events e WHERE e.complaint_id = $1 ORDER BY e.id DESC LIMIT 1
                     """, [id]).single()
                 return LifecycleChange(reference: reference, fromStatus: from, toStatus: to,
                                        fromDepartment: fromDepartment, toDepartment: toDepartment,
-                                       eventID: try event.decode(0), notifications: try event.decode(1))
+                                       eventID: try event.decode(0), actor: try event.decode(2),
+                                       notifications: try event.decode(1))
             }
         } catch let error as LifecycleError {
             throw error

@@ -141,16 +141,16 @@ public enum DepartmentStore {
         try db.query("SELECT department_contact_for($1, $2)", [department, arrondissement]).single().decode(0)
     }
 
-    /// Sets an office's address, audited under `actor`; returns the previous address and how many
-    /// waiting deliveries the new contact released to the outbox.
-    public static func setContact(department: String, arrondissement: String?, email: String, actor: String,
+    /// Sets an office's address, audited under the session's login (`chikaya_actor()`); returns
+    /// the previous address and how many waiting deliveries the new contact released to the outbox.
+    public static func setContact(department: String, arrondissement: String?, email: String,
                                   note: String? = nil, on db: PostgresConnection) throws -> (old: String?, released: Int) {
         try validate(department: department, arrondissement: arrondissement, on: db)
         guard isPlausibleEmail(email) else {
             throw DepartmentError(.invalidEmail, "'\(email)' is not an email address")
         }
         return try db.transaction { db in
-            try setActor(actor, note: note, on: db)
+            try setNote(note, on: db)
             let old: String? = try db.query("""
                 SELECT email FROM department_contacts
                 WHERE department = $1 AND arrondissement IS NOT DISTINCT FROM $2 FOR UPDATE
@@ -167,11 +167,11 @@ public enum DepartmentStore {
     }
 
     /// Removes an office's address, audited; returns the address it had.
-    public static func removeContact(department: String, arrondissement: String?, actor: String,
+    public static func removeContact(department: String, arrondissement: String?, note: String? = nil,
                                      on db: PostgresConnection) throws -> String {
         try validate(department: department, arrondissement: arrondissement, on: db)
         return try db.transaction { db in
-            try setActor(actor, note: nil, on: db)
+            try setNote(note, on: db)
             let removed = try db.query("""
                 DELETE FROM department_contacts WHERE department = $1 AND arrondissement IS NOT DISTINCT FROM $2
                 RETURNING email
@@ -347,15 +347,16 @@ public enum DepartmentStore {
 
     // MARK: - helpers
 
-    private static func setActor(_ actor: String, note: String?, on db: PostgresConnection) throws(PostgresError) {
-        try db.query("SELECT set_config('chikaya.actor', $1, true), set_config('chikaya.note', $2, true)", [actor, note ?? ""])
+    /// The why of a change, for the audit trigger; the who is the database's (`chikaya_actor()`).
+    private static func setNote(_ note: String?, on db: PostgresConnection) throws(PostgresError) {
+        try db.query("SELECT set_config('chikaya.note', $1, true)", [note ?? ""])
     }
 
     private static func waitingCount(department: String, on db: PostgresConnection) throws(PostgresError) -> Int {
         try db.query("SELECT count(*) FROM department_deliveries_waiting WHERE department = $1", [department]).single().decode(0)
     }
 
-    private static func validate(department: String, arrondissement: String?, on db: PostgresConnection) throws {
+    static func validate(department: String, arrondissement: String?, on db: PostgresConnection) throws {
         let row = try db.query("""
             SELECT EXISTS (SELECT 1 FROM departments WHERE code = $1),
                    $2::text IS NULL OR EXISTS (SELECT 1 FROM arrondissements WHERE code = $2)

@@ -97,8 +97,9 @@ public enum QueueStore {
     /// department and status (the status trigger adds events and notifications), queue entries gone.
     public static func finish(_ outcomes: [RoutingOutcome], rulesVersion: String, worker: String,
                               on db: PostgresConnection) throws(PostgresError) -> FinishCounts {
-        try db.query("SELECT set_config('chikaya.actor', $1, true), set_config('chikaya.note', '', true)",
-                     ["router:\(worker)"])
+        // The process's name for the audit: a worker login is recorded as router:<name>
+        // (`chikaya_actor()`); the note is cleared so no earlier value of the session leaks in.
+        try db.query("SELECT set_config('chikaya.process', $1, true), set_config('chikaya.note', '', true)", [worker])
         let result = try db.query("""
             WITH input AS (
                 SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(

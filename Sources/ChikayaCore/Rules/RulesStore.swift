@@ -15,12 +15,13 @@ public struct RulesPublication: Sendable {
 /// All SQL of `rules_publications`. The latest row is the rules in force; publishing again an
 /// older text (a rollback) adds a row, so the history keeps every switch.
 public enum RulesStore {
-    public static func publish(source: String, version: String, fileName: String, author: String, note: String?,
+    /// Publishes a rules text; the database records the login as its author (`chikaya_actor()`).
+    public static func publish(source: String, version: String, fileName: String, note: String?,
                                on db: PostgresConnection) throws(PostgresError) -> Int64 {
         try db.query("""
-            INSERT INTO rules_publications (version, source, file_name, author, note)
-            VALUES ($1, $2, $3, $4, $5) RETURNING id
-            """, [version, source, fileName, author, note]).single().decode(0)
+            INSERT INTO rules_publications (version, source, file_name, note)
+            VALUES ($1, $2, $3, $4) RETURNING id
+            """, [version, source, fileName, note]).single().decode(0)
     }
 
     public static func latest(on db: PostgresConnection) throws(PostgresError) -> RulesPublication? {

@@ -16,7 +16,7 @@
 /// - `late_complaints_at(ts)` and the view `late_complaints`: which target is missed, by how long.
 /// - `digests_sent`: one digest per office and day.
 enum DepartmentsSchema {
-    static let migration = Migration(version: 4, name: "departments", sql: sql)
+    static let migration = Migration(version: 4, name: "departments", sql: sql, asOwner: false)
 
     private static let sql = """
     ALTER TABLE departments

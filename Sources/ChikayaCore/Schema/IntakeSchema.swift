@@ -6,7 +6,7 @@
 /// built from `CityDirectory`: an applied migration's text must never change, so a later change
 /// to the lists is a new migration.
 enum IntakeSchema {
-    static let migration = Migration(version: 1, name: "intake", sql: sql)
+    static let migration = Migration(version: 1, name: "intake", sql: sql, asOwner: false)
 
     private static let sql = """
     CREATE TABLE departments (

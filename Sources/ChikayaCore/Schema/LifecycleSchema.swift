@@ -9,7 +9,7 @@
 /// The function is replaced (same trigger, same name) with both refused; everything else it
 /// enforces is unchanged. The timestamp index serves `chikaya stats` over the events.
 enum LifecycleSchema {
-    static let migration = Migration(version: 3, name: "lifecycle", sql: sql)
+    static let migration = Migration(version: 3, name: "lifecycle", sql: sql, asOwner: false)
 
     private static let sql = """
     CREATE OR REPLACE FUNCTION complaints_check_transition() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -6,6 +6,17 @@ public struct Migration: Sendable {
     public let version: Int
     public let name: String
     public let sql: String
+    /// True: the runner applies it as `chikaya_owner` (SET ROLE), so whoever runs `migrate`
+    /// the objects it creates belong to the schema's owner. False only for the migrations
+    /// written before that role existed and for the one that creates the roles.
+    public let asOwner: Bool
+
+    public init(version: Int, name: String, sql: String, asOwner: Bool = true) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+        self.asOwner = asOwner
+    }
 
     /// FNV-1a over the SQL's bytes, as 16 hex digits: enough to notice an edit, no crypto needed.
     public var checksum: String {
@@ -32,5 +43,6 @@ public enum Migrations {
         LifecycleSchema.migration,
         DepartmentsSchema.migration,
         RoutingClaimIndexSchema.migration,
+        SecuritySchema.migration,
     ]
 }

@@ -54,10 +54,21 @@ public struct MigrationRunner {
                 report.alreadyApplied += 1
                 continue
             }
-            try connection.transaction { db in
-                try db.executeScript(migration.sql)
-                try db.query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                             [migration.version, migration.name, migration.checksum])
+            do {
+                try connection.transaction { db in
+                    if migration.asOwner {
+                        // Objects belong to the schema's owner whoever runs migrate; SET LOCAL ends with the transaction.
+                        try db.executeScript("SET LOCAL ROLE chikaya_owner")
+                    }
+                    try db.executeScript(migration.sql)
+                    try db.query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                                 [migration.version, migration.name, migration.checksum])
+                }
+            } catch let error as PostgresError where error.sqlState == SQLState.insufficientPrivilege {
+                let remedy = migration.asOwner
+                    ? "run migrate as a login that is a member of chikaya_owner"
+                    : "run this migration once as a superuser: it creates the roles and hands the schema to chikaya_owner (docs/security.md)"
+                throw MigrationError(description: "migration \(migration.version) (\(migration.name)) was refused: \(error.message); \(remedy)")
             }
             report.applied.append(migration)
         }

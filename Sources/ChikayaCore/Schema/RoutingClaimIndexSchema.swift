@@ -7,7 +7,7 @@
 /// bitmap scan and an on-disk sort) and the drain ran at a few thousand complaints per second.
 /// Led by `attempts`, the sweep reads only the exhausted entries, normally none.
 enum RoutingClaimIndexSchema {
-    static let migration = Migration(version: 5, name: "routing_claim_index", sql: sql)
+    static let migration = Migration(version: 5, name: "routing_claim_index", sql: sql, asOwner: false)
 
     private static let sql = """
     CREATE INDEX routing_queue_exhausted ON routing_queue (attempts, available_at) WHERE state = 'pending';

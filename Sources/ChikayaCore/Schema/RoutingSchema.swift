@@ -8,7 +8,7 @@
 /// The actor and note of a change travel as transaction-local settings `chikaya.actor` and
 /// `chikaya.note`, so a plain SQL `UPDATE` from another system is recorded too.
 enum RoutingSchema {
-    static let migration = Migration(version: 2, name: "routing", sql: sql)
+    static let migration = Migration(version: 2, name: "routing", sql: sql, asOwner: false)
 
     private static let sql = """
     CREATE TABLE routing_queue (
