@@ -44,3 +44,31 @@ enum OutputFormat: String {
         return format
     }
 }
+
+/// Text from outside (a citizen's complaint, a login name, a note) made safe to write on a
+/// staff terminal: C0 and C1 control characters and DEL, ESC above all, are shown as `\x1b`
+/// instead of being sent raw, so no complaint can move the cursor, retitle the window or fake
+/// output lines. Bidirectional marks stay: Arabic text needs them and they command nothing.
+enum TextOutput {
+    static func escaped(_ text: String, keepNewlines: Bool = false) -> String {
+        guard text.unicodeScalars.contains(where: { isControl($0, keepNewlines: keepNewlines) }) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isControl(scalar, keepNewlines: keepNewlines) {
+                let hex = String(scalar.value, radix: 16)
+                out.append(contentsOf: ("\\x" + (hex.count < 2 ? "0" + hex : hex)).unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar, keepNewlines: Bool) -> Bool {
+        switch scalar.value {
+        case 0x0A: !keepNewlines
+        case 0x00...0x1F, 0x7F...0x9F: true
+        default: false
+        }
+    }
+}
