@@ -30,7 +30,7 @@ enum PrivilegeMatrix {
         ]),
         "routing_queue": (false, [
             "worker": "SELECT UPDATE DELETE", "admin": "SELECT UPDATE",
-            "readonly": "SELECT(complaint_id,state,available_at,attempts,enqueued_at)",
+            "readonly": "SELECT(complaint_id,state,available_at,attempts,leased_by,enqueued_at)",
         ]),
         "rules_publications": (false, [
             "worker": "SELECT", "staff": "SELECT", "readonly": "SELECT",
@@ -52,7 +52,7 @@ enum PrivilegeMatrix {
             "readonly": "SELECT(id,complaint_id,event_id,recipient_kind,template,language,status,attempts,next_attempt_at,created_at,sent_at)",
         ]),
         "department_contacts": (false, [
-            "admin": "SELECT INSERT UPDATE DELETE", "notifier": "SELECT", "readonly": "SELECT(department,arrondissement)",
+            "admin": "SELECT INSERT UPDATE DELETE", "notifier": "SELECT", "readonly": "SELECT",
         ]),
         "department_contact_changes": (false, ["admin": "SELECT"]),
         "department_deliveries_waiting": (false, ["admin": "SELECT", "readonly": "SELECT"]),

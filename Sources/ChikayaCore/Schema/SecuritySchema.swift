@@ -298,7 +298,7 @@ enum SecuritySchema {
 
     GRANT SELECT, UPDATE, DELETE ON routing_queue TO chikaya_worker;
     GRANT SELECT, UPDATE ON routing_queue TO chikaya_admin;
-    GRANT SELECT (complaint_id, state, available_at, attempts, enqueued_at) ON routing_queue TO chikaya_readonly;
+    GRANT SELECT (complaint_id, state, available_at, attempts, leased_by, enqueued_at) ON routing_queue TO chikaya_readonly;
 
     GRANT SELECT ON rules_publications TO chikaya_worker, chikaya_staff, chikaya_admin, chikaya_readonly;
     GRANT INSERT (version, source, file_name, note) ON rules_publications TO chikaya_admin;
@@ -324,8 +324,8 @@ enum SecuritySchema {
         ON notifications TO chikaya_readonly;
 
     GRANT SELECT, INSERT, UPDATE, DELETE ON department_contacts TO chikaya_admin;
-    GRANT SELECT ON department_contacts TO chikaya_notifier;
-    GRANT SELECT (department, arrondissement) ON department_contacts TO chikaya_readonly;
+    -- Office addresses are the city's, not citizens': dashboards and `chikaya health` check them.
+    GRANT SELECT ON department_contacts TO chikaya_notifier, chikaya_readonly;
     GRANT SELECT ON department_contact_changes TO chikaya_admin;
     GRANT SELECT ON department_deliveries_waiting TO chikaya_admin, chikaya_readonly;
 
