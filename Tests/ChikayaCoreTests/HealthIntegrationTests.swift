@@ -18,7 +18,7 @@ struct HealthIntegrationTests {
     func healthy() throws {
         let fixture = try RoutingFixture("healthok")
         defer { fixture.database.drop() }
-        try fixture.expectSuccess(["departments", "sync", "config/departments.conf", "--actor", "tests"])
+        try fixture.expectSuccess(["departments", "sync", "config/departments.conf"])
         let outcome = try fixture.chikaya.run(["health"], environment: fixture.environment)
         #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
         #expect(summary(outcome) == ["ok database", "ok migrations", "ok rules", "ok queue", "ok outbox",
@@ -30,7 +30,7 @@ struct HealthIntegrationTests {
     func degraded() throws {
         let fixture = try RoutingFixture("healthdegraded")
         defer { fixture.database.drop() }
-        try fixture.expectSuccess(["departments", "sync", "config/departments.conf", "--actor", "tests"])
+        try fixture.expectSuccess(["departments", "sync", "config/departments.conf"])
         try fixture.submit(count: 3)
         let db = try fixture.database.connect()
         try db.query("""
@@ -57,7 +57,7 @@ struct HealthIntegrationTests {
     func outboxBacklog() throws {
         let fixture = try RoutingFixture("healthoutbox")
         defer { fixture.database.drop() }
-        try fixture.expectSuccess(["departments", "sync", "config/departments.conf", "--actor", "tests"])
+        try fixture.expectSuccess(["departments", "sync", "config/departments.conf"])
         try fixture.submit(count: 3)
         try fixture.expectSuccess(["worker", "--drain"])
         let db = try fixture.database.connect()

@@ -11,6 +11,7 @@ import Testing
         3: "aa3ce9f668d79d21",
         4: "87245558dafaf74d",
         5: "c968da83c27ac5bd",
+        6: "5c3044b9d0b0f0c1",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {
