@@ -9,7 +9,8 @@
 # Layout of DIR: data/ (PGDATA), server.log, port, and the unix socket (when DIR's path is short enough).
 # As root, DIR belongs to the `postgres` OS user and the server runs as it (runuser); otherwise as
 # the current user. The server listens on 127.0.0.1 only, on a free port, with trust authentication
-# (loopback and the socket only), and settings for speed over durability (fsync off...).
+# (loopback and the socket only), and settings for speed over durability (fsync off...) unless
+# PG_CLUSTER_DURABLE=1 (the benchmarks: fsync and synchronous_commit on, as in service).
 # The database superuser is the role `chikaya` (PG_CLUSTER_USER to change it).
 #
 # After start, exported:
@@ -131,15 +132,21 @@ _pg_socket_dir() {
 }
 
 _pg_write_settings() {
-    local port=$1 socket_dir=$2
+    local port=$1 socket_dir=$2 durability
+    # Benchmarks ask for the durability a city runs with (PG_CLUSTER_DURABLE=1): a figure won
+    # with fsync off is not a figure. Tests and the demo keep the fast settings.
+    if [[ "${PG_CLUSTER_DURABLE:-0}" == 1 ]]; then
+        durability=$'# durable, as in service: fsync, synchronous_commit and full_page_writes at their defaults (on)'
+    else
+        durability=$'# fast rather than durable: a throwaway cluster\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off'
+        durability=$(printf '%b' "$durability")
+    fi
     cat >"$_PG_DATA/chikaya.conf" <<CONF
-# Written by scripts/lib/pg-cluster.sh: a throwaway cluster, fast rather than durable.
+# Written by scripts/lib/pg-cluster.sh.
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$socket_dir'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+$durability
 max_connections = 200
 shared_buffers = 64MB
 CONF
