@@ -112,7 +112,13 @@ public final class HTTPResponder: Sendable {
             finished.withLock { $0 = true }
         }
         thread.name = name
+        // The thread inherits the signal mask in force when it is created: block every signal
+        // for that moment, so none can reach it before `serve` blocks them for good.
+        var all = sigset_t(), previous = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_BLOCK, &all, &previous)
         thread.start()
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
     }
 
     /// Stops accepting (within about 200 ms) and closes the listening socket.
@@ -123,6 +129,12 @@ public final class HTTPResponder: Sendable {
 
     private func serve() {
         defer { Glibc.close(socket) }
+        // Process signals (SIGTERM, SIGINT) belong to the service's own handling: a thread that
+        // leaves them unblocked may be the one the kernel picks, and their default action would
+        // end the process without its graceful stop.
+        var all = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_BLOCK, &all, nil)
         while !stopping.load(ordering: .acquiring) {
             var listener = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
             let ready = poll(&listener, 1, 200)
