@@ -89,3 +89,20 @@ struct HealthIntegrationTests {
         #expect(outcome.status == 64)
     }
 }
+
+@Suite("chikaya health --allow-degraded", .enabled(if: TestDatabase.available))
+struct HealthAllowDegradedTests {
+    @Test("degraded exits 0 with --allow-degraded; down still exits 2")
+    func allowDegraded() throws {
+        let fixture = try RoutingFixture("healthallow")
+        defer { fixture.database.drop() }
+        // No office has an address: degraded.
+        let plain = try fixture.chikaya.run(["health"], environment: fixture.environment)
+        #expect(plain.status == 1, "\(plain.stdout)")
+        let allowed = try fixture.chikaya.run(["health", "--allow-degraded"], environment: fixture.environment)
+        #expect(allowed.status == 0, "\(allowed.stdout)")
+        #expect(allowed.stdout.hasSuffix("status degraded\n"))
+        let down = try CLI.run(["health", "--allow-degraded"], databaseURL: "postgresql://postgres@127.0.0.1:1/postgres")
+        #expect(down.status == 2)
+    }
+}

@@ -25,14 +25,15 @@ public enum HealthStatus: Int, Sendable, Comparable, CustomStringConvertible {
 /// One line of `chikaya health`.
 public struct HealthCheckResult: Sendable {
     public let name: String
-    public let status: HealthStatus
+    /// Nil when the check could not run because an earlier one failed.
+    public let status: HealthStatus?
     public let detail: String
 }
 
 /// What `chikaya health` found; `status` is the worst of the checks.
 public struct HealthReport: Sendable {
     public let checks: [HealthCheckResult]
-    public var status: HealthStatus { checks.map(\.status).max() ?? .healthy }
+    public var status: HealthStatus { checks.compactMap(\.status).max() ?? .healthy }
 }
 
 /// The thresholds beyond which a backlog is a degradation.
@@ -55,7 +56,7 @@ public enum HealthCheck {
     public static func run(configuration: Configuration, limits: HealthLimits,
                            migrations: [Migration] = Migrations.all) -> HealthReport {
         var checks: [HealthCheckResult] = []
-        func add(_ name: String, _ status: HealthStatus, _ detail: String) {
+        func add(_ name: String, _ status: HealthStatus?, _ detail: String) {
             checks.append(HealthCheckResult(name: name, status: status, detail: detail))
         }
         let laterChecks = ["migrations", "rules", "queue", "outbox", "dead letters", "offices"]
@@ -68,7 +69,7 @@ public enum HealthCheck {
             version = try HealthStore.serverVersion(on: db)
         } catch {
             add("database", .down, "unreachable: \(error)")
-            for name in laterChecks { add(name, .down, "not checked: no database") }
+            for name in laterChecks { add(name, nil, "not checked: no database") }
             return HealthReport(checks: checks)
         }
         add("database", .healthy, String(format: "reachable (PostgreSQL %@, %.0f ms)", version, (monotonicNow() - started) * 1000))
@@ -85,7 +86,7 @@ public enum HealthCheck {
             add("migrations", status, detail)
         }
         guard schemaUsable else {
-            for name in laterChecks.dropFirst() { add(name, .down, "not checked: the schema is not current") }
+            for name in laterChecks.dropFirst() { add(name, nil, "not checked: the schema is not current") }
             return HealthReport(checks: checks)
         }
 
