@@ -12,6 +12,7 @@ let commands: [any Command.Type] = [
     ComplaintsCommand.self,
     StatsCommand.self,
     HealthCommand.self,
+    MetricsCommand.self,
     StaffCommand.self,
     NotifierCommand.self,
     NotificationsCommand.self,

@@ -194,3 +194,70 @@ struct ServiceMetricsIntegrationTests {
         #expect(bad.status == 64)
     }
 }
+
+@Suite("chikaya metrics, read by prometheus_client", .enabled(if: TestDatabase.available && ParsedExposition.available))
+struct DatabaseMetricsIntegrationTests {
+    @Test("the database-wide figures match the database, on stdout and in an atomic textfile")
+    func figures() throws {
+        let fixture = try RoutingFixture("dbmetrics")
+        defer { fixture.database.drop() }
+        try fixture.expectSuccess(["departments", "sync", "config/departments.conf"])
+        try fixture.submit(count: 20)
+        try fixture.expectSuccess(["worker", "--drain"])
+        try fixture.submit(count: 4)
+        let db = try fixture.database.connect()
+        try db.query("""
+            UPDATE routing_queue SET state = 'dead', enqueued_at = now() - interval '1 hour'
+            WHERE complaint_id = (SELECT min(complaint_id) FROM routing_queue)
+            """)
+        // Two complaints past their department's deadline.
+        try db.query("""
+            UPDATE complaint_events SET at = now() - interval '400 days'
+            WHERE complaint_id IN (SELECT id FROM complaints WHERE status = 'assigned' ORDER BY id LIMIT 2)
+            """)
+
+        let outcome = try fixture.expectSuccess(["metrics"])
+        let file = NSTemporaryDirectory() + "chikaya-metrics-\(UUID().uuidString).prom"
+        try outcome.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let parsed = try ParsedExposition.read(file)
+
+        #expect(parsed.value("chikaya_routing_queue_entries", ["state": "pending"]) == 3)
+        #expect(parsed.value("chikaya_routing_queue_entries", ["state": "leased"]) == 0)
+        #expect(parsed.value("chikaya_routing_queue_entries", ["state": "dead"]) == 1)
+        #expect((parsed.value("chikaya_routing_queue_oldest_age_seconds", ["state": "dead"]) ?? 0) >= 3_600)
+        #expect(parsed.type(of: "chikaya_routing_queue_entries") == "gauge")
+
+        let perStatus: [(String, String, Int)] = try db.query("""
+            SELECT status, coalesce(department, 'none'), count(*)::int FROM complaints GROUP BY 1, 2
+            """).rows.map { (try $0.decode(0), try $0.decode(1), try $0.decode(2)) }
+        for (status, department, count) in perStatus {
+            #expect(parsed.value("chikaya_complaints", ["status": status, "department": department]) == Double(count))
+        }
+        #expect(parsed.sum("chikaya_complaints") == 24)
+        #expect(parsed.value("chikaya_complaints", ["status": "received", "department": "none"]) == 4)
+
+        let sentOrPending = try fixture.count("SELECT count(*) FROM notifications WHERE status = 'pending' AND recipient_kind = 'citizen'", on: db)
+        #expect(parsed.value("chikaya_outbox_notifications", ["status": "pending", "recipient": "citizen"]) == Double(sentOrPending))
+        #expect(parsed.value("chikaya_outbox_notifications", ["status": "failed", "recipient": "department"]) == 0)
+        #expect(parsed.sum("chikaya_complaints_late") == 2)
+        #expect(parsed.value("chikaya_department_offices_without_address") == 0)
+        #expect(parsed.value("chikaya_schema_version") == Double(Migrations.all.map(\.version).max() ?? 0))
+        #expect(parsed.samples.contains { $0.name == "chikaya_rules_published_timestamp_seconds" })
+
+        // --textfile: the same figures in DIR/chikaya.prom, and no temporary file left beside it.
+        let directory = NSTemporaryDirectory() + "chikaya-textfile-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try fixture.expectSuccess(["metrics", "--textfile", directory])
+        try fixture.expectSuccess(["metrics", "--textfile", directory])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["chikaya.prom"])
+        let exported = try ParsedExposition.read(directory + "/chikaya.prom")
+        #expect(exported.value("chikaya_routing_queue_entries", ["state": "dead"]) == 1)
+        #expect(exported.sum("chikaya_complaints") == 24)
+
+        let missing = try fixture.chikaya.run(["metrics", "--textfile", directory + "/absent"], environment: fixture.environment)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("cannot write"))
+    }
+}
