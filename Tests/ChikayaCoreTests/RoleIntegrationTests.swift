@@ -276,6 +276,15 @@ struct RoleIntegrationTests {
         // The monitoring probe runs as this role: every check can read what it needs.
         let health = try setup.run("readonly", ["health"])
         #expect(!health.stdout.contains("cannot check") && !health.stdout.contains("42501"), "\(health.stdout)")
+        #expect(!health.stdout.contains("skipped"), "\(health.stdout)")
+        // So does the exporter of the database-wide figures.
+        let metrics = try setup.expectSuccess("readonly", ["metrics"])
+        #expect(metrics.stdout.contains("chikaya_complaints{status=\"assigned\""), "\(metrics.stdout)")
+        // A service's own login may not read everything health looks at: those checks are
+        // skipped, never reported as down.
+        let asWorker = try setup.run("worker", ["health"])
+        #expect(!asWorker.stdout.contains("cannot check"), "\(asWorker.stdout)")
+        #expect(!asWorker.stdout.split(separator: "\n").contains { $0.hasPrefix("down") }, "\(asWorker.stdout)")
         let db = try setup.connect("readonly")
         #expect(try db.query("SELECT count(*) FROM complaints").single().decode(0, as: Int.self) == 1)
         for column in ["body", "citizen_name", "citizen_email", "citizen_phone", "notify_language"] {

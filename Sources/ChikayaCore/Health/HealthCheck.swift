@@ -75,7 +75,14 @@ public enum HealthCheck {
         add("database", .healthy, String(format: "reachable (PostgreSQL %@, %.0f ms)", version, (monotonicNow() - started) * 1000))
 
         func attempt(_ name: String, _ body: () throws -> Void) {
-            do { try body() } catch { add(name, .down, "cannot check: \(error)") }
+            do {
+                try body()
+            } catch let error as PostgresError where error.sqlState == "42501" {
+                // The login's role may not read this: nothing is known about it, which is not "down".
+                add(name, nil, "not checked: this login may not read it (run health as a chikaya_readonly login)")
+            } catch {
+                add(name, .down, "cannot check: \(error)")
+            }
         }
 
         var schemaUsable = false

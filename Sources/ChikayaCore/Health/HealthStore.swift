@@ -18,8 +18,8 @@ public struct OutboxBacklog: Sendable {
 public struct OfficeBounces: Sendable {
     /// False until the inbound-mail schema (the suppression list) exists.
     public let tracked: Bool
-    /// Office addresses (`department` or `department/arrondissement`) that are suppressed or had a
-    /// department email bounce in the last seven days.
+    /// Offices (`department` or `department/arrondissement`) whose address is on the suppression
+    /// list: a permanent bounce, or repeated temporary ones, put it there.
     public let offices: [String]
 }
 
@@ -49,9 +49,8 @@ public enum HealthStore {
         return OutboxBacklog(pending: try row.decode(0), oldestPendingSeconds: try row.decode(1))
     }
 
-    /// Bounces are recorded by the inbound-mail schema (`suppressed_addresses`, and notifications
-    /// whose status becomes `bounced`). Before it exists there is nothing to read, and the answer
-    /// says so rather than "none".
+    /// Bounces are recorded by the inbound-mail schema (`suppressed_addresses`). Before it exists
+    /// there is nothing to read, and the answer says so rather than "none".
     public static func officeBounces(on db: PostgresConnection) throws(PostgresError) -> OfficeBounces {
         let suppressionList: Bool = try db.query("""
             SELECT EXISTS (SELECT 1 FROM information_schema.columns
@@ -65,9 +64,6 @@ public enum HealthStore {
             SELECT DISTINCT dc.department || coalesce('/' || dc.arrondissement, '')
             FROM department_contacts dc
             WHERE EXISTS (SELECT 1 FROM suppressed_addresses s WHERE lower(s.address) = lower(dc.email))
-               OR EXISTS (SELECT 1 FROM notifications n
-                          WHERE n.recipient_kind = 'department' AND n.status = 'bounced'
-                            AND lower(n.recipient) = lower(dc.email) AND n.created_at > now() - interval '7 days')
             ORDER BY 1
             """).rows.map { row throws(PostgresError) in try row.decode(0, as: String.self) }
         return OfficeBounces(tracked: true, offices: offices)
