@@ -22,10 +22,21 @@ public final class SMTPConnection {
 
     public var isUsable: Bool { !broken && !closed }
 
-    public init(configuration: SMTPConfiguration, tls: TLSContext) throws(SMTPError) {
+    /// Told each phase's name and duration in seconds, for metrics: `connect` (TCP), `tls` (a
+    /// handshake, with the STARTTLS command), `greeting`, `ehlo`, `auth`, then per message
+    /// `envelope` (MAIL, RCPT, DATA up to 354) and `data` (the message up to the final reply).
+    /// Only phases that end well are timed.
+    public typealias PhaseObserver = @Sendable (_ phase: String, _ seconds: Double) -> Void
+    private let observe: PhaseObserver?
+    private let clock = ContinuousClock()
+
+    public init(configuration: SMTPConfiguration, tls: TLSContext, observe: PhaseObserver? = nil) throws(SMTPError) {
         self.configuration = configuration
         self.tls = tls
+        self.observe = observe
+        let connecting = clock.now
         channel = try SocketChannel(host: configuration.host, port: configuration.port, timeout: configuration.timeouts.connect)
+        observed("connect", since: connecting)
         do {
             try openSession()
         } catch {
@@ -40,18 +51,23 @@ public final class SMTPConnection {
     private func openSession() throws(SMTPError) {
         let timeouts = configuration.timeouts
         if configuration.tls == .implicit {
+            let handshake = clock.now
             try channel.startTLS(context: tls, serverName: configuration.host, timeout: timeouts.connect)
+            observed("tls", since: handshake)
         }
+        let greeted = clock.now
         greeting = try readReply(timeout: timeouts.greeting, phase: "greeting")
         guard greeting.code == 220 else {
             throw SMTPError(.sessionRefused, phase: "greeting", reply: greeting)
         }
+        observed("greeting", since: greeted)
         try hello()
         if configuration.tls == .startTLS {
             guard extensions.offers("STARTTLS") else {
                 throw SMTPError(.unsupported, phase: "STARTTLS",
                                 detail: "the server does not offer STARTTLS; use tls=none only for a trusted local relay")
             }
+            let handshake = clock.now
             let reply = try command("STARTTLS", timeout: timeouts.command, phase: "STARTTLS")
             guard reply.code == 220 else { throw SMTPError(.sessionRefused, phase: "STARTTLS", reply: reply) }
             // Anything already buffered was sent in clear before the handshake and could be an
@@ -60,14 +76,31 @@ public final class SMTPConnection {
                 throw SMTPError(.protocolViolation, phase: "STARTTLS", detail: "data received before the TLS handshake")
             }
             try channel.startTLS(context: tls, serverName: configuration.host, timeout: timeouts.connect)
+            observed("tls", since: handshake)
             extensions = SMTPExtensions()
             try hello()
         }
-        if configuration.hasCredentials { try authenticate() }
+        if configuration.hasCredentials {
+            let authenticating = clock.now
+            try authenticate()
+            observed("auth", since: authenticating)
+        }
+    }
+
+    private func observed(_ phase: String, since start: ContinuousClock.Instant) {
+        guard let observe else { return }
+        let elapsed = (clock.now - start).components
+        observe(phase, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
     }
 
     /// EHLO, or HELO when the server does not know EHLO (500/502).
     private func hello() throws(SMTPError) {
+        let started = clock.now
+        try exchangeHello()
+        observed("ehlo", since: started)
+    }
+
+    private func exchangeHello() throws(SMTPError) {
         let name = configuration.heloName
         let reply = try command("EHLO \(name)", timeout: configuration.timeouts.command, phase: "EHLO")
         if reply.isPositiveCompletion {
@@ -145,6 +178,7 @@ public final class SMTPConnection {
         if needsUTF8 { mail += " SMTPUTF8" }
         let recipients = envelope.recipients.map { "RCPT TO:<\($0)>" }
         let timeouts = configuration.timeouts
+        let enveloping = clock.now
 
         if usePipelining && extensions.offers("PIPELINING") {
             // RFC 2920: MAIL, every RCPT and DATA go in one write; replies come back in order.
@@ -191,6 +225,8 @@ public final class SMTPConnection {
             }
         }
 
+        observed("envelope", since: enveloping)
+        let sending = clock.now
         let blockSize = 64 * 1024
         var offset = 0
         while offset < stream.count {
@@ -209,6 +245,7 @@ public final class SMTPConnection {
         guard final.isPositiveCompletion else {
             throw SMTPError(.rejected, phase: "end of data", reply: final)
         }
+        observed("data", since: sending)
         return final
     }
 

@@ -140,3 +140,33 @@ import Testing
         #expect(peer.finish().commands.count == 2)
     }
 }
+
+/// The per-phase timings a connection reports to its observer (for the notifier's metrics).
+@Suite(.serialized) struct SMTPPhaseTimingTests {
+    final class Phases: @unchecked Sendable {
+        // @unchecked: the connection calls the observer on the test's own thread only.
+        var names: [String] = []
+        var seconds: [Double] = []
+    }
+
+    @Test func everyPhaseThatEndsWellIsTimedInOrder() throws {
+        let peer = try ScriptedPeer([ScriptedPeerTests.greeting, .expect("EHLO"), ScriptedPeerTests.ehlo]
+                                    + ScriptedPeerTests.transaction()
+                                    + [.expect("MAIL"), .send("550 5.7.1 refused"), .expect("RSET"), .send("250 ok"),
+                                       .expect("QUIT"), .send("221 bye")])
+        let phases = Phases()
+        let connection = try SMTPConnection(configuration: SMTPConfiguration(url: peer.url, caFile: nil),
+                                            tls: try #require(ScriptedPeerTests.tls)) { name, seconds in
+            phases.names.append(name)
+            phases.seconds.append(seconds)
+        }
+        let envelope = Envelope(sender: "notifications@casablanca.ma", recipients: ["citizen@example.ma"])
+        try connection.send(envelope, data: Array("Subject: t\r\n\r\nHello\r\n".utf8))
+        // A refused message: its envelope phase did not end well and is not timed.
+        #expect(throws: SMTPError.self) { try connection.send(envelope, data: Array("Subject: t\r\n\r\nAgain\r\n".utf8)) }
+        connection.close()
+        _ = peer.finish()
+        #expect(phases.names == ["connect", "greeting", "ehlo", "envelope", "data"])
+        #expect(phases.seconds.allSatisfy { $0 >= 0 && $0 < 60 })
+    }
+}

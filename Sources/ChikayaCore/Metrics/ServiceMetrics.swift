@@ -76,15 +76,15 @@ public final class NotifierMetrics: Sendable {
     }
 
     let emails: Counter
-    let smtpPhase: Histogram
+    let smtpPhases: Histogram
     let batchDuration: Histogram
 
     init(registry: MetricsRegistry) {
         emails = registry.counter("chikaya_emails_total",
                                   help: "Emails handled by this process: sent, retried later or failed for good, per recipient kind and reason.",
                                   labels: ["outcome", "reason", "recipient"])
-        smtpPhase = registry.histogram("chikaya_smtp_phase_duration_seconds",
-                                       help: "SMTP phases: connect (TCP, TLS, greeting, EHLO, AUTH) and send (MAIL to the reply to the final dot).",
+        smtpPhases = registry.histogram("chikaya_smtp_phase_duration_seconds",
+                                       help: "SMTP phases: connect (TCP), tls, greeting, ehlo, auth, envelope (MAIL to DATA's 354), data (the message to the final reply).",
                                        labels: ["phase"], buckets: Histogram.durationBuckets)
         batchDuration = registry.histogram("chikaya_notifier_batch_duration_seconds",
                                            help: "Time to send and record one claimed batch of notifications.",
@@ -103,8 +103,9 @@ public final class NotifierMetrics: Sendable {
         return snakeCase(error.kind.rawValue)
     }
 
-    public func smtpPhase(_ phase: String, since started: Double) {
-        smtpPhase.observe(monotonicNow() - started, phase)
+    /// One SMTP phase's duration, as `SMTPConnection` reports it.
+    public func smtpPhase(_ phase: String, seconds: Double) {
+        smtpPhases.observe(seconds, phase)
     }
 
     public func batchFinished(since started: Double) {

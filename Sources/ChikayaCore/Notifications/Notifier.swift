@@ -147,14 +147,10 @@ struct NotifierLoop {
         do {
             if smtp == nil || smtp?.isUsable == false {
                 smtp?.close()
-                let connecting = monotonicNow()
-                smtp = try SMTPConnection(configuration: notifier.smtp, tls: notifier.tls)
-                NotifierMetrics.shared.smtpPhase("connect", since: connecting)
+                smtp = try SMTPConnection(configuration: notifier.smtp, tls: notifier.tls, observe: NotifierMetrics.shared.smtpPhase)
             }
             guard let connection = smtp else { throw SMTPError(.unusableConnection, phase: "connect") }
-            let sending = monotonicNow()
             let reply = try connection.send(message.envelope, data: data)
-            NotifierMetrics.shared.smtpPhase("send", since: sending)
             try NotificationStore.markSent(id: notification.id, messageID: message.messageID, reply: reply.description,
                                            sender: id, on: db)
             logger.debug("notification_sent", [("id", notification.id), ("reference", notification.reference)])
