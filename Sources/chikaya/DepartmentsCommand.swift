@@ -121,7 +121,8 @@ enum DepartmentsCommand: Command {
 
     private static func check(_ db: PostgresConnection) throws -> Int32 {
         let report = try guarded { try DepartmentStore.check(on: db) }
-        if report.isClean {
+        let bounced = try guarded { try InboundStore.bouncedOffices(on: db) }
+        if report.isClean && bounced.isEmpty {
             print("every department has a default contact; no assignment waits for a contact")
             return 0
         }
@@ -133,6 +134,15 @@ enum DepartmentsCommand: Command {
             for w in report.waiting {
                 print("  \(officeName(w.department, w.arrondissement).padding(toLength: 40, withPad: " ", startingAt: 0))"
                       + " \(w.complaints) complaint(s), since \(timestamp(w.oldest))")
+            }
+        }
+        if !bounced.isEmpty {
+            // Urgent: every complaint sent there reaches nobody.
+            print("office addresses that bounce (fix the address, then 'chikaya suppressions remove ADDRESS'):")
+            for office in bounced {
+                print("  \(officeName(office.department, office.arrondissement).padding(toLength: 40, withPad: " ", startingAt: 0))"
+                      + " \(office.address)  \(office.status ?? "-")"
+                      + (office.lastBounceAt.map { ", last bounce \(timestamp($0))" } ?? ""))
             }
         }
         return 1

@@ -58,7 +58,11 @@ enum StatsCommand: Command {
         out.append("routing latency       p50 \(latency(s.latencyP50Seconds))  p95 \(latency(s.latencyP95Seconds))")
         out.append("queue                 \(s.queuePending) pending, \(s.queueDead) dead, oldest \(age(s.queueOldestSeconds))")
         out.append("notifications         \(s.notificationsSent) sent, \(s.notificationsPending) pending, \(s.notificationsFailed) failed")
+        out.append("bounced, suppressed   \(s.notificationsBounced) bounced, \(s.notificationsSuppressed) not sent to a suppressed address")
         out.append("late now              \(s.late) open complaints past a deadline")
+        if !s.bouncingOffices.isEmpty {
+            out.append("OFFICES THAT BOUNCE   \(s.bouncingOffices.joined(separator: ", ")) (their complaints reach nobody)")
+        }
         let missing = s.departments.filter { !$0.hasContact }.map(\.department)
         out.append("department contacts   \(missing.isEmpty ? "every department listed has one" : "missing for " + missing.joined(separator: ", "))"
                    + (s.deliveriesWaiting > 0 ? "; \(s.deliveriesWaiting) deliveries waiting" : ""))

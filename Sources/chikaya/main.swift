@@ -22,6 +22,8 @@ let commands: [any Command.Type] = [
     ClassifyCommand.self,
     RulesCommand.self,
     MailCommand.self,
+    MailInCommand.self,
+    SuppressionsCommand.self,
 ]
 
 @MainActor func printUsage() {

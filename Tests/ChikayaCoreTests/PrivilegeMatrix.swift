@@ -46,7 +46,7 @@ enum PrivilegeMatrix {
             "readonly": "SELECT(id,complaint_id,from_status,to_status,from_department,to_department,at)",
         ]),
         "notifications": (true, [
-            "notifier": "SELECT UPDATE(status,attempts,next_attempt_at,leased_by,sent_at,message_id,last_reply,last_error)",
+            "notifier": "SELECT UPDATE(status,attempts,next_attempt_at,leased_by,sent_at,message_id,last_reply,last_error,bounce_status,bounce_diagnostic,bounced_at)",
             "staff": "SELECT",
             "admin": "SELECT(id,complaint_id,event_id,recipient_kind,template,language,status,attempts,next_attempt_at,leased_by,created_at,sent_at,message_id,last_reply,last_error)",
             "readonly": "SELECT(id,complaint_id,event_id,recipient_kind,template,language,status,attempts,next_attempt_at,created_at,sent_at)",
@@ -64,6 +64,16 @@ enum PrivilegeMatrix {
         "staff_assignments": (true, ["admin": "SELECT INSERT DELETE", "staff": "SELECT"]),
         "staff_assignment_changes": (false, ["admin": "SELECT"]),
         "schema_migrations": (false, ["admin": "SELECT", "readonly": "SELECT"]),
+        // Inbound mail (migration 7): mail-in runs as a notifier login.
+        "address_bounces": (true, ["notifier": "SELECT INSERT"]),
+        "suppressed_addresses": (true, [
+            "notifier": "SELECT INSERT UPDATE", "readonly": "SELECT(reason,bounce_count,recipient_kind,suppressed_at)",
+        ]),
+        "complaint_notes": (true, ["notifier": "SELECT", "staff": "SELECT"]),
+        "inbound_messages": (true, [
+            "notifier": "INSERT(kind,token,complaint_id,notification_id,message_id,outcome,detail)",
+            "admin": "SELECT", "readonly": "SELECT(id,received_at,kind,token,outcome)",
+        ]),
     ]
 
     /// Functions by signature (as `regprocedure` prints it) and the roles that may EXECUTE them.
@@ -85,5 +95,11 @@ enum PrivilegeMatrix {
         "staff_assignments_changed()": [],
         "chikaya_staff_may_handle(text,text)": ["staff"],
         "complaint_reassign(text,text)": ["staff"],
+        "notifications_skip_suppressed()": [],
+        "inbound_office_command(text,text,text,text,text)": ["notifier"],
+        "inbound_citizen_note(text,text,text)": ["notifier"],
+        "bounced_offices()": ["notifier", "admin", "readonly"],
+        "suppressions_list(integer)": ["admin"],
+        "suppression_remove(text)": ["admin"],
     ]
 }

@@ -12,6 +12,7 @@ import Testing
         4: "87245558dafaf74d",
         5: "c968da83c27ac5bd",
         6: "5c3044b9d0b0f0c1",
+        7: "0015434bda3477e9",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {

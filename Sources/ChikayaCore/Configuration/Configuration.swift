@@ -39,6 +39,23 @@ public struct Configuration: Sendable {
     /// Where `notifier` serves /metrics and /healthz; nil: not served.
     public var notifierMetricsListen: ListenAddress? = nil
 
+    /// Inbound mail (`chikaya mail-in`): the secret that signs our return addresses, the one it
+    /// replaced (still accepted during a rotation), the domain of those addresses (default: the
+    /// domain of `mail_from`) and the MTA's recipient delimiter.
+    public var inboundSecretFile: String? = nil
+    public var inboundPreviousSecretFile: String? = nil
+    public var inboundDomain: String? = nil
+    public var inboundDelimiter: String = "+"
+    /// Who hears about an office address that bounces when the triage cell has no address.
+    public var adminEmail: String? = nil
+
+    /// The domain of the signed addresses: `inbound_domain`, else the domain of `mail_from`.
+    public var effectiveInboundDomain: String {
+        if let inboundDomain { return inboundDomain }
+        let address = mailFrom.split(separator: "<").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "> ")) } ?? mailFrom
+        return address.split(separator: "@").last.map(String.init) ?? "chikaya.invalid"
+    }
+
     /// Test-only fault injection, set through the environment by the integration tests:
     /// slow down each classification, or make routing throw for complaints containing a marker.
     public var testSlowClassifyMilliseconds: Int = 0
@@ -145,6 +162,27 @@ public struct Configuration: Sendable {
         },
         Key(name: "notifier.metrics_listen", environment: "CHIKAYA_NOTIFIER_METRICS_LISTEN", help: "HOST:PORT of /metrics and /healthz, e.g. 127.0.0.1:9465; empty: none") { c, v throws(ReasonError) in
             c.notifierMetricsListen = try listenAddress(v)
+        },
+        Key(name: "inbound_secret_file", environment: "CHIKAYA_INBOUND_SECRET_FILE", help: "file holding the secret that signs return and reply addresses") { c, v throws(ReasonError) in
+            c.inboundSecretFile = v.isEmpty ? nil : v
+        },
+        Key(name: "inbound_previous_secret_file", environment: "CHIKAYA_INBOUND_PREVIOUS_SECRET_FILE", help: "the secret before a rotation, still accepted") { c, v throws(ReasonError) in
+            c.inboundPreviousSecretFile = v.isEmpty ? nil : v
+        },
+        Key(name: "inbound_domain", environment: "CHIKAYA_INBOUND_DOMAIN", help: "domain of the signed addresses (default: mail_from's)") { c, v throws(ReasonError) in
+            guard v.isEmpty || (v.contains(".") && !v.contains("@") && !v.contains(" ")) else {
+                throw ReasonError(reason: "'\(v)' is not a domain name")
+            }
+            c.inboundDomain = v.isEmpty ? nil : v.lowercased()
+        },
+        Key(name: "inbound_delimiter", environment: "CHIKAYA_INBOUND_DELIMITER", help: "the MTA's recipient_delimiter, + by default") { c, v throws(ReasonError) in
+            guard v.count == 1, let ch = v.first, "+-=_".contains(ch) else {
+                throw ReasonError(reason: "'\(v)' is not one of + - = _")
+            }
+            c.inboundDelimiter = v
+        },
+        Key(name: "admin_email", environment: "CHIKAYA_ADMIN_EMAIL", help: "told when an office address bounces and triage has no address") { c, v throws(ReasonError) in
+            c.adminEmail = v.isEmpty ? nil : v
         },
         Key(name: "test.slow_classify_ms", environment: "CHIKAYA_TEST_SLOW_CLASSIFY_MS", help: "tests only: sleep this long per classification") { c, v throws(ReasonError) in
             c.testSlowClassifyMilliseconds = try integer(v, 0...60_000)

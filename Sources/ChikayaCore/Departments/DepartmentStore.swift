@@ -227,7 +227,8 @@ public enum DepartmentStore {
                    CASE WHEN c.anonymous THEN NULL ELSE c.citizen_name END,
                    CASE WHEN c.anonymous THEN NULL ELSE c.citizen_email END,
                    CASE WHEN c.anonymous THEN NULL ELSE c.citizen_phone END,
-                   d.reply_to, CASE WHEN e.from_status = 'received' THEN NULL ELSE e.from_department END, e.note,
+                   d.reply_to, CASE WHEN e.from_status = 'received' THEN NULL ELSE e.from_department END,
+                   coalesce(e.note, cn.body),
                    r.confidence,
                    coalesce((SELECT jsonb_agg(t.term ORDER BY t.first) FROM (
                        SELECT m->>'text' AS term, min(o) AS first
@@ -238,8 +239,9 @@ public enum DepartmentStore {
                              FROM attachments f WHERE f.complaint_id = c.id), '[]'::jsonb)::text
             FROM notifications n
             JOIN complaints c ON c.id = n.complaint_id
-            JOIN complaint_events e ON e.id = n.event_id
-            JOIN departments d ON d.code = e.to_department
+            LEFT JOIN complaint_events e ON e.id = n.event_id
+            LEFT JOIN complaint_notes cn ON cn.id = n.note_id
+            JOIN departments d ON d.code = coalesce(e.to_department, c.department)
             LEFT JOIN arrondissements a ON a.code = c.arrondissement
             LEFT JOIN routing_decisions r ON r.complaint_id = c.id
             WHERE n.id = $1

@@ -49,22 +49,17 @@ public enum HealthStore {
         return OutboxBacklog(pending: try row.decode(0), oldestPendingSeconds: try row.decode(1))
     }
 
-    /// Bounces are recorded by the inbound-mail schema (`suppressed_addresses`). Before it exists
-    /// there is nothing to read, and the answer says so rather than "none".
+    /// Bounces are recorded by the inbound-mail schema (migration 7). Before it exists there is
+    /// nothing to read, and the answer says so rather than "none". The office addresses on the
+    /// suppression list come through `bounced_offices()`, which readonly may run: the list itself
+    /// holds citizens' addresses, which readonly may not read.
     public static func officeBounces(on db: PostgresConnection) throws(PostgresError) -> OfficeBounces {
-        let suppressionList: Bool = try db.query("""
-            SELECT EXISTS (SELECT 1 FROM information_schema.columns
-                           WHERE table_schema = current_schema() AND table_name = 'suppressed_addresses'
-                             AND column_name = 'address')
-            """).single().decode(0)
+        let suppressionList: Bool = try db.query("SELECT to_regprocedure('bounced_offices()') IS NOT NULL").single().decode(0)
         guard suppressionList else { return OfficeBounces(tracked: false, offices: []) }
-        // PostgreSQL refuses a statement that names a missing table, so this one runs only once
-        // the check above found the table.
+        // PostgreSQL refuses a statement that names a missing function, so this one runs only
+        // once the check above found it.
         let offices = try db.query("""
-            SELECT DISTINCT dc.department || coalesce('/' || dc.arrondissement, '')
-            FROM department_contacts dc
-            WHERE EXISTS (SELECT 1 FROM suppressed_addresses s WHERE lower(s.address) = lower(dc.email))
-            ORDER BY 1
+            SELECT DISTINCT department || coalesce('/' || arrondissement, '') FROM bounced_offices() ORDER BY 1
             """).rows.map { row throws(PostgresError) in try row.decode(0, as: String.self) }
         return OfficeBounces(tracked: true, offices: offices)
     }

@@ -8,6 +8,9 @@ public struct DepartmentMailRenderer: Sendable {
     public static let templates: [String: Set<String>] = [
         "department_assigned": ["reference", "department", "arrondissement", "date", "text", "explanation",
                                 "attachments", "citizen", "reassigned_from", "note"],
+        // A citizen's reply by email, forwarded to the office (the note is what the citizen wrote).
+        "department_citizen_note": ["reference", "department", "arrondissement", "date", "text", "explanation",
+                                    "attachments", "citizen", "reassigned_from", "note"],
         "department_digest": ["department", "office", "date", "new_count", "open_count", "late_count",
                               "new_list", "open_list", "late_list"],
     ]

@@ -70,11 +70,14 @@ public enum NotificationStore {
                 RETURNING n.*
             )
             SELECT n.id, n.recipient_kind, n.recipient, n.template, n.language, n.attempts, n.created_at,
-                   c.reference, c.id, e.to_status, e.to_department, d.name_fr, d.name_ar, e.note
+                   c.reference, c.id, coalesce(e.to_status, c.status), coalesce(e.to_department, c.department),
+                   d.name_fr, d.name_ar, coalesce(e.note, cn.body)
             FROM claimed n
             JOIN complaints c ON c.id = n.complaint_id
-            JOIN complaint_events e ON e.id = n.event_id
-            LEFT JOIN departments d ON d.code = e.to_department
+            -- A status event, or (a citizen's reply forwarded to the office) a note.
+            LEFT JOIN complaint_events e ON e.id = n.event_id
+            LEFT JOIN complaint_notes cn ON cn.id = n.note_id
+            LEFT JOIN departments d ON d.code = coalesce(e.to_department, c.department)
             ORDER BY n.id
             """, [limit, sender, leaseSeconds, maxAttempts])
         return try result.rows.map { row throws(PostgresError) in

@@ -17,6 +17,9 @@ public struct Notifier: Sendable {
     public let departmentRenderer: DepartmentMailRenderer
     public let concurrency: Int
     public let drain: Bool
+    /// Signs the return path, Reply-To and List-Unsubscribe addresses when an inbound secret is
+    /// configured; without one, emails go out as before (From as return path, no unsubscribe).
+    public let addressing: InboundAddressing?
     let senderName: String
 
     public init(configuration: Configuration, logger: Logger, concurrency: Int, drain: Bool) throws {
@@ -36,6 +39,13 @@ public struct Notifier: Sendable {
                                                          attachmentsURL: configuration.attachmentsURL)
         self.concurrency = concurrency
         self.drain = drain
+        if let file = configuration.inboundSecretFile {
+            let secret = try InboundSecret.load(path: file, previousPath: configuration.inboundPreviousSecretFile)
+            self.addressing = InboundAddressing(secret: secret, domain: configuration.effectiveInboundDomain,
+                                                delimiter: configuration.inboundDelimiter)
+        } else {
+            self.addressing = nil
+        }
         self.senderName = ProcessIdentity.name
     }
 
@@ -122,7 +132,8 @@ struct NotifierLoop {
     /// Renders and sends one notification, and records the outcome; database errors propagate.
     private func deliver(_ notification: ClaimedNotification, smtp: inout SMTPConnection?,
                          on db: PostgresConnection) throws(PostgresError) -> Outcome {
-        let message: MIMEMessage
+        var message: MIMEMessage
+        var envelope: Envelope
         let data: [UInt8]
         // A department email needs the complaint itself; fetched here so the claim stays one shape.
         let delivery = notification.recipientKind == "department"
@@ -133,6 +144,17 @@ struct NotifierLoop {
                 message = try notifier.departmentRenderer.message(for: notification, delivery: delivery)
             } else {
                 message = try notifier.renderer.message(for: notification)
+            }
+            envelope = message.envelope
+            if let addressing = notifier.addressing {
+                // VERP: a bounce names its notification; a reply names its complaint (the office's
+                // commands, the citizen's notes); citizens can unsubscribe from status emails.
+                envelope = Envelope(sender: addressing.address(.bounce, value: String(notification.id)),
+                                    recipients: envelope.recipients)
+                message.replyTo = MailboxAddress(addressing.address(.reply, value: notification.reference))
+                if notification.recipientKind == "citizen" {
+                    message.listUnsubscribe = "mailto:" + addressing.address(.unsubscribe, value: String(notification.id))
+                }
             }
             data = try message.render(date: Date())
         } catch {
@@ -150,7 +172,7 @@ struct NotifierLoop {
                 smtp = try SMTPConnection(configuration: notifier.smtp, tls: notifier.tls, observe: NotifierMetrics.shared.smtpPhase)
             }
             guard let connection = smtp else { throw SMTPError(.unusableConnection, phase: "connect") }
-            let reply = try connection.send(message.envelope, data: data)
+            let reply = try connection.send(envelope, data: data)
             try NotificationStore.markSent(id: notification.id, messageID: message.messageID, reply: reply.description,
                                            sender: id, on: db)
             logger.debug("notification_sent", [("id", notification.id), ("reference", notification.reference)])

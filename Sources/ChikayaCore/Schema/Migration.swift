@@ -44,5 +44,6 @@ public enum Migrations {
         DepartmentsSchema.migration,
         RoutingClaimIndexSchema.migration,
         SecuritySchema.migration,
+        InboundSchema.migration,
     ]
 }

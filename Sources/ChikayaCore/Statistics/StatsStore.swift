@@ -54,6 +54,12 @@ public struct Stats: Sendable, Codable {
     public let deliveriesWaiting: Int
     public let departments: [Department]
     public let arrondissements: [Arrondissement]
+    /// Office addresses on the suppression list (`department/arrondissement address`): urgent,
+    /// their complaints reach nobody.
+    public var bouncingOffices: [String] = []
+    /// Notifications a mail system returned, and those never sent to a suppressed address.
+    public var notificationsBounced: Int = 0
+    public var notificationsSuppressed: Int = 0
 }
 
 /// All SQL of `chikaya stats`.
@@ -165,7 +171,7 @@ public enum StatsStore {
             Stats.Arrondissement(arrondissement: try row.decode(0), complaints: try row.decode(1), late: try row.decode(2))
         }
 
-        return Stats(sinceSeconds: sinceSeconds, received: received, routed: routed, routedToTriage: triage,
+        var stats = Stats(sinceSeconds: sinceSeconds, received: received, routed: routed, routedToTriage: triage,
                      triageShare: routed > 0 ? Double(triage) / Double(routed) : nil,
                      reassignedByHand: reassigned,
                      reassignedShare: routed > 0 ? Double(reassigned) / Double(routed) : nil,
@@ -175,5 +181,15 @@ public enum StatsStore {
                      notificationsPending: try totals.decode(10), notificationsFailed: try totals.decode(11),
                      late: try totals.decode(12), deliveriesWaiting: try totals.decode(13),
                      departments: departments, arrondissements: areas)
+        stats.bouncingOffices = try InboundStore.bouncedOffices(on: db).map {
+            "\($0.department)/\($0.arrondissement ?? "default") \($0.address)"
+        }
+        let inbound = try db.query("""
+            SELECT count(*) FILTER (WHERE status = 'bounced')::int, count(*) FILTER (WHERE status = 'suppressed')::int
+            FROM notifications WHERE created_at > now() - make_interval(secs => $1::float8)
+            """, [sinceSeconds]).single()
+        stats.notificationsBounced = try inbound.decode(0)
+        stats.notificationsSuppressed = try inbound.decode(1)
+        return stats
     }
 }

@@ -32,6 +32,12 @@ public struct DeliveryReport: Sendable {
     public let failures: [DeliveryFailure]
     /// Message-ID of the message that bounced, when the report returns its headers.
     public let originalMessageID: String?
+
+    public init(format: String, failures: [DeliveryFailure], originalMessageID: String?) {
+        self.format = format
+        self.failures = failures
+        self.originalMessageID = originalMessageID
+    }
 }
 
 /// Reads bounces. Standard reports first (multipart/report with message/delivery-status, one

@@ -2,7 +2,7 @@ import Foundation
 
 /// Small scanners over plain text that the bounce and reply readers share: addresses,
 /// enhanced status codes (RFC 3463), SMTP reply codes.
-enum TextScanning {
+public enum TextScanning {
     private static let localSymbols = Set("._%+-=!#$&'*/?^`{|}~".unicodeScalars)
 
     private static func isLocal(_ scalar: Unicode.Scalar) -> Bool {
@@ -37,12 +37,12 @@ enum TextScanning {
         return found
     }
 
-    static func firstAddress(in text: String) -> String? {
+    public static func firstAddress(in text: String) -> String? {
         addresses(in: text).first
     }
 
     /// The first enhanced status code (`5.1.1`, `4.4.7`, `5.7.606`) in the text.
-    static func enhancedStatus(in text: String) -> String? {
+    public static func enhancedStatus(in text: String) -> String? {
         let bytes = Array(text.utf8)
         var index = 0
         while index < bytes.count {
