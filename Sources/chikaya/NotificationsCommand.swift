@@ -33,6 +33,9 @@ enum NotificationsCommand: Command {
                   + String(format: " %9d %8d %8d", row.pending, row.sent, row.failed))
         }
         if summary.counts.isEmpty { print("(no notifications yet)") }
+        for row in summary.returned {
+            print("\(row.kind): \(row.bounced) bounced, \(row.suppressed) not sent (address suppressed; 'chikaya suppressions list')")
+        }
         print("oldest pending: \(summary.oldestPendingSeconds.map(Duration.human) ?? "-")")
         if !summary.recentFailures.isEmpty {
             print("last failures:")

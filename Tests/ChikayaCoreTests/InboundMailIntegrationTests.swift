@@ -215,6 +215,8 @@ struct InboundMailIntegrationTests {
             SELECT status FROM notifications WHERE recipient_kind = 'citizen' ORDER BY id DESC LIMIT 1
             """).single().decode(0, as: String.self)
         #expect(next == "suppressed")
+        let status = try fixture.routing.expectSuccess(["notifications", "status"])
+        #expect(status.stdout.contains("citizen: 1 bounced, 1 not sent"), "\(status.stdout)")
 
         let listed = try fixture.routing.expectSuccess(["suppressions", "list"])
         // Administrators may not read citizens' addresses: listed masked.

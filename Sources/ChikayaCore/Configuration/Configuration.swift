@@ -46,8 +46,6 @@ public struct Configuration: Sendable {
     public var inboundPreviousSecretFile: String? = nil
     public var inboundDomain: String? = nil
     public var inboundDelimiter: String = "+"
-    /// Who hears about an office address that bounces when the triage cell has no address.
-    public var adminEmail: String? = nil
 
     /// The domain of the signed addresses: `inbound_domain`, else the domain of `mail_from`.
     public var effectiveInboundDomain: String {
@@ -180,9 +178,6 @@ public struct Configuration: Sendable {
                 throw ReasonError(reason: "'\(v)' is not one of + - = _")
             }
             c.inboundDelimiter = v
-        },
-        Key(name: "admin_email", environment: "CHIKAYA_ADMIN_EMAIL", help: "told when an office address bounces and triage has no address") { c, v throws(ReasonError) in
-            c.adminEmail = v.isEmpty ? nil : v
         },
         Key(name: "test.slow_classify_ms", environment: "CHIKAYA_TEST_SLOW_CLASSIFY_MS", help: "tests only: sleep this long per classification") { c, v throws(ReasonError) in
             c.testSlowClassifyMilliseconds = try integer(v, 0...60_000)

@@ -29,6 +29,8 @@ public struct NotificationSummary: Sendable {
         public let error: String
     }
     public let counts: [(kind: String, pending: Int, sent: Int, failed: Int)]
+    /// Per recipient kind: returned by a mail system, and never sent to a suppressed address.
+    public var returned: [(kind: String, bounced: Int, suppressed: Int)] = []
     public let oldestPendingSeconds: Double?
     public let recentFailures: [Failure]
 }
@@ -175,6 +177,14 @@ public enum NotificationStore {
                 NotificationSummary.Failure(id: try row.decode(0), reference: try row.decode(1),
                                             recipientKind: try row.decode(2), at: try row.decode(3), error: try row.decode(4))
             }
-        return NotificationSummary(counts: counts, oldestPendingSeconds: oldest, recentFailures: recent)
+        var summary = NotificationSummary(counts: counts, oldestPendingSeconds: oldest, recentFailures: recent)
+        summary.returned = try db.query("""
+            SELECT recipient_kind, count(*) FILTER (WHERE status = 'bounced'), count(*) FILTER (WHERE status = 'suppressed')
+            FROM notifications WHERE status IN ('bounced', 'suppressed') GROUP BY recipient_kind ORDER BY recipient_kind
+            """).rows.map { row throws(PostgresError) in
+                (kind: try row.decode(0, as: String.self), bounced: try row.decode(1, as: Int.self),
+                 suppressed: try row.decode(2, as: Int.self))
+            }
+        return summary
     }
 }
