@@ -17,16 +17,26 @@ enum Skeleton {
         out.removeAll(keepingCapacity: true)
         let n = token.count
         var i = 0
+        // A consonant written twice in a row is one (gemination: ssima, zzbel, mharres), but two
+        // with a vowel between are two: 3omoumi and عمومي keep 3mm, apart from 3am (3m).
+        var vowelSince = false
         @inline(__always) func emit(_ c: UInt32) {
-            if out.last != c { out.append(c) }
+            if out.last != c || vowelSince { out.append(c) }
+            vowelSince = false
         }
         while i < n {
             let c = token[i]
             let next: UInt32 = i + 1 < n ? token[i + 1] : 0
             switch c {
-            case 0x61, 0x65, 0x69, 0x6F, 0x75, 0x79, 0x77: i += 1; continue  // a e i o u y w
-            case 0x63:  // c
-                if next == 0x68 { emit(ch); i += 2 } else { emit(0x6B); i += 1 }
+            case 0x61 where next == 0x61 && i + 2 == n:
+                // aa closing a word is ع written without its 3: sbaa, dfaa, sme3 = smaa. (Opening
+                // a word it is too, aamr, but there it also meets peeled clitics: baard.)
+                emit(0x33); i += 2
+            case 0x61, 0x65, 0x69, 0x6F, 0x75, 0x79, 0x77: vowelSince = true; i += 1; continue  // a e i o u y w
+            case 0x63:  // c: ch is ش; before e, i, y it is s, as in French (picine, mikanician)
+                if next == 0x68 { emit(ch); i += 2 } else if next == 0x65 || next == 0x69 || next == 0x79 { emit(0x73); i += 1 } else { emit(0x6B); i += 1 }
+            case 0x71:  // qu before a vowel is French k (clinique, klinik)
+                if next == 0x75, i + 2 < n, token[i + 2] == 0x61 || token[i + 2] == 0x65 || token[i + 2] == 0x69 || token[i + 2] == 0x6F { emit(0x6B); i += 2 } else { emit(qaf); i += 1 }
             case 0x73:  // s
                 if next == 0x68 { emit(ch); i += 2 } else { emit(0x73); i += 1 }
             case 0x6B:  // k
@@ -40,7 +50,7 @@ enum Skeleton {
             case Tokenizer.arabiziH: emit(0x68); i += 1
             case Tokenizer.arabiziEight: emit(eight); i += 1
             // Arabic: long vowels, alef and hamza carry no consonant; a final ه is mostly ة.
-            case 0x0627, 0x0621, 0x0648, 0x064A: i += 1
+            case 0x0627, 0x0621, 0x0648, 0x064A: vowelSince = true; i += 1
             case 0x0647: if i + 1 < n { emit(0x68) }; i += 1
             case 0x0628, 0x067E: emit(0x62); i += 1
             case 0x062A, 0x062B, 0x0637: emit(0x74); i += 1

@@ -114,14 +114,17 @@ struct Tokenizer {
     }
 
     /// In Arabizi, digits inside words stand for Arabic letters; "3 jours" and "n°7" are
-    /// separate digit tokens and never get here. Two letters at least, so "t2" or "3h" stay.
+    /// separate digit tokens and never get here. Two letters at least, so "t2" or "3h" stay, or
+    /// one letter between digits.
     private mutating func mapArabiziDigits(from s: Int) {
         var letters = 0, digits = 0
         for k in s..<scalars.count {
             let c = scalars[k]
             if c >= 0x30 && c <= 0x39 { digits += 1 } else { letters += 1 }
         }
-        guard digits > 0, letters >= 2 else { return }
+        // One letter is enough between digits (7m9, 3n9): no number or unit is written that way.
+        let isDigit = { (c: UInt32) in c >= 0x30 && c <= 0x39 }
+        guard digits > 0, letters >= 2 || (letters == 1 && isDigit(scalars[s]) && isDigit(scalars[scalars.count - 1])) else { return }
         var out: [UInt32] = []
         out.reserveCapacity(scalars.count - s + 2)
         for k in s..<scalars.count {

@@ -124,6 +124,17 @@ struct NormalizationTests {
         #expect(skeleton("shajra") == skeleton("xajra"))
         #expect(skeleton("tobis") == skeleton("tubis"))
         #expect(skeleton("s7i7") != skeleton("shih"))
+        // Gemination is one consonant, a consonant repeated across a vowel is two.
+        #expect(skeleton("ssima") == skeleton("sima"))
+        #expect(skeleton("3omoumi") == skeleton("3omomi"))
+        #expect(skeleton("3omoumi") == skeleton("عمومي"))
+        #expect(skeleton("3omoumi") != skeleton("3ami"))
+        // Soft c, French qu, a closing aa for ع, one letter between Arabizi digits.
+        #expect(skeleton("mikanician") == skeleton("mikanisyan"))
+        #expect(skeleton("clinique") == skeleton("klinik"))
+        #expect(skeleton("sbaa") == skeleton("sba3"))
+        #expect(skeleton("7m9") == skeleton("7me9"))
+        #expect(normalized("3h") == "3h")  // a number and its unit stay as written
     }
 
     /// Arabizi 8 is written for ه by some and for غ by others: skeleton keywords meet both.
