@@ -47,6 +47,7 @@ public struct Classification: Sendable {
                 case .repeated: line += "  [already counted]"
                 case .excluded(let by): line += "  [cancelled by the exclusion at line \(by)]"
                 case .outsideArrondissement: line += "  [not for this arrondissement]"
+                case .nearLandmark(let factor, let by): line += "  [names a place after the landmark at line \(by): counts \(JSONText.number(factor))x]"
                 }
                 lines.append(line)
             }
@@ -91,6 +92,9 @@ public struct RuleMatch: Sendable, Equatable {
         case excluded(byLine: Int)
         /// The rule is restricted to other arrondissements.
         case outsideArrondissement
+        /// Counted at `factor` of its weight: it follows a landmark phrase (at this line), so it
+        /// names a place rather than the problem.
+        case nearLandmark(factor: Double, byLine: Int)
 
         var code: String {
             switch self {
@@ -98,6 +102,7 @@ public struct RuleMatch: Sendable, Equatable {
             case .repeated: "repeated"
             case .excluded: "excluded"
             case .outsideArrondissement: "outside-arrondissement"
+            case .nearLandmark: "near-landmark"
             }
         }
     }

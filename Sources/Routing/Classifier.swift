@@ -6,6 +6,9 @@ public struct Classifier: Sendable {
     public let rules: RuleSet
     private let triageIndex: Int
 
+    /// How many tokens after a landmark phrase its factor reaches ("pres de | la station du tram").
+    static let landmarkReach: Int32 = 4
+
     public init(rules: RuleSet) {
         self.rules = rules
         self.triageIndex = CityDirectory.departments.firstIndex { $0.code == CityDirectory.triageCode } ?? 0
@@ -58,12 +61,14 @@ public struct Classifier: Sendable {
         let tokens = workspace.scratch.tokenizer.tokens
         for (k, hit) in workspace.scratch.hits.enumerated() {
             let rule = rules.rules[Int(hit.rule)]
-            if rule.isExclusion { continue }
+            if rule.isExclusion || rule.isLandmark { continue }
             let start = Int(tokens[Int(hit.first)].utf8Start), end = Int(tokens[Int(hit.end) - 1].utf8End)
             let status: RuleMatch.Status = switch workspace.status[k] {
             case 0: .counted
             case 1: .repeated
             case 2: .excluded(byLine: rules.rules[Int(workspace.excludedBy[k])].line)
+            case 5: .nearLandmark(factor: rules.rules[Int(workspace.excludedBy[k])].weight,
+                                  byLine: rules.rules[Int(workspace.excludedBy[k])].line)
             default: .outsideArrondissement
             }
             matches.append(RuleMatch(term: rule.term, department: CityDirectory.departments[rule.department].code,
@@ -109,7 +114,7 @@ public struct Classifier: Sendable {
             let rule = all[Int(hit.rule)]
             var status: UInt8 = 0
             var by: Int32 = -1
-            if rule.isExclusion {
+            if rule.isExclusion || rule.isLandmark {
                 status = 4
             } else if rule.arrondissementMask != 0 && rule.arrondissementMask & arrondissementBit == 0 {
                 status = 3
@@ -124,15 +129,29 @@ public struct Classifier: Sendable {
                 if status == 0 {
                     // Two spellings of one word (بناء, البناء) on the same tokens count once.
                     let sameWords = hits.indices.contains { j in
-                        j < workspace.status.count && workspace.status[j] == 0 && hits[j].first == hit.first
+                        j < workspace.status.count && (workspace.status[j] == 0 || workspace.status[j] == 5) && hits[j].first == hit.first
                             && hits[j].end == hit.end && all[Int(hits[j].rule)].department == rule.department
                     }
                     if sameWords || workspace.counted.contains(hit.rule) {
                         status = 1
                     } else {
                         workspace.counted.append(hit.rule)
-                        workspace.scores[rule.department] += rule.weight
-                        workspace.firstToken[rule.department] = min(workspace.firstToken[rule.department], hit.first)
+                        // Just after a landmark phrase ("pres de", "قرب"), the keyword names where
+                        // the problem is, not what it is: it counts its landmark factor.
+                        var factor = 1.0
+                        if rules.hasLandmarks {
+                            for other in hits where all[Int(other.rule)].isLandmark && other.end <= hit.first
+                                && hit.first - other.end < Classifier.landmarkReach && all[Int(other.rule)].weight < factor {
+                                factor = all[Int(other.rule)].weight
+                                by = other.rule
+                            }
+                        }
+                        workspace.scores[rule.department] += rule.weight * factor
+                        if factor < 1 {
+                            status = 5
+                        } else {
+                            workspace.firstToken[rule.department] = min(workspace.firstToken[rule.department], hit.first)
+                        }
                     }
                 }
             }

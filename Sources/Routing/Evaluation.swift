@@ -30,7 +30,7 @@ public struct Evaluation: Sendable {
     public let triageShare: Double
     /// Rows by why the rules decided as they did (an outright win, a close call, or a reason to
     /// abstain), each with how many were right and wrong.
-    public let reasons: [(reason: Classifier.Reason, right: Int, wrong: Int)]
+    public let reasons: [(reason: Classifier.Reason, right: Int, wrong: Int, wrongTriage: Int)]
     /// Rows routed to a wrong department, by how close the decision was: the winner's lead over
     /// the runner-up, in units of the margin (0 = exactly the margin).
     public let wrongDepartmentLeads: [(lead: String, count: Int)]
@@ -38,14 +38,19 @@ public struct Evaluation: Sendable {
     public init(corpus: LabelledCorpus, classifier: Classifier) {
         var workspace = Classifier.Workspace()
         var pairs: [(LabelledCorpus.Row, String, String)] = []
-        var reasons: [Classifier.Reason: (right: Int, wrong: Int)] = [:]
+        var reasons: [Classifier.Reason: (right: Int, wrong: Int, wrongTriage: Int)] = [:]
         var leads: [String: Int] = [:]
         for row in corpus.rows {
             guard let gold = row.department else { continue }
             var text = row.text
             let d = text.withUTF8 { classifier.decide(utf8: $0, arrondissement: row.arrondissement, workspace: &workspace) }
             pairs.append((row, gold, d.department))
-            if gold == d.department { reasons[d.reason, default: (0, 0)].right += 1 } else { reasons[d.reason, default: (0, 0)].wrong += 1 }
+            if gold == d.department {
+                reasons[d.reason, default: (0, 0, 0)].right += 1
+            } else {
+                reasons[d.reason, default: (0, 0, 0)].wrong += 1
+                if gold == CityDirectory.triageCode { reasons[d.reason, default: (0, 0, 0)].wrongTriage += 1 }
+            }
             if d.reason == .routed && gold != d.department {
                 let scores = workspace.scores
                 let top = scores[d.departmentIndex]
@@ -55,7 +60,7 @@ public struct Evaluation: Sendable {
                 leads[lead < 1 ? "< 1" : lead < 2 ? "1-2" : ">= 2", default: 0] += 1
             }
         }
-        self.reasons = Classifier.Reason.allCases.compactMap { r in reasons[r].map { (r, $0.right, $0.wrong) } }
+        self.reasons = Classifier.Reason.allCases.compactMap { r in reasons[r].map { (r, $0.right, $0.wrong, $0.wrongTriage) } }
         wrongDepartmentLeads = ["< 1", "1-2", ">= 2"].compactMap { k in leads[k].map { (k, $0) } }
         total = pairs.count
         accuracy = total == 0 ? 0 : Double(pairs.filter { $0.1 == $0.2 }.count) / Double(total)
@@ -115,9 +120,9 @@ public struct Evaluation: Sendable {
         }
         out.append("")
         out.append("triage chosen for \(JSONText.fixed3(triageShare)) of rows")
-        out.append("decisions by reason      right  wrong")
+        out.append("decisions by reason      right  wrong  (of which labelled triage)")
         for a in reasons {
-            out.append("  \(a.reason.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(a.right).padding(toLength: 6, withPad: " ", startingAt: 0)) \(a.wrong)")
+            out.append("  \(a.reason.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(a.right).padding(toLength: 6, withPad: " ", startingAt: 0)) \(String(a.wrong).padding(toLength: 6, withPad: " ", startingAt: 0)) \(a.wrongTriage)")
         }
         if !wrongDepartmentLeads.isEmpty {
             out.append("outright wins that were wrong, by the winner's lead beyond the margin (in margins): "

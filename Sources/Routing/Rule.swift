@@ -6,6 +6,9 @@ struct Rule: Sendable {
     var line: Int
     var column: Int
     var isExclusion: Bool
+    /// A `[landmarks]` phrase ("pres de", "قرب"): keywords just after it name a place, and count
+    /// `weight` (a factor) of their own weight. `department` is unused.
+    var isLandmark: Bool = false
     var arrondissementMask: UInt32  // 0: everywhere; else bit i = CityDirectory.arrondissements[i]
     var patterns: [Int32]           // the word patterns, in order, that make the phrase
     var canonical: String           // normalised form, for duplicate detection and the version hash

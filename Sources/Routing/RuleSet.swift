@@ -20,6 +20,8 @@ public struct RuleSet: Sendable {
 
     let rules: [Rule]
     let matcher: Matcher
+    /// Whether the file has a `[landmarks]` section (the classifier skips the search otherwise).
+    let hasLandmarks: Bool
 
     /// The `ties` setting: a close call goes to triage (the default, as before the setting
     /// existed) or to the department named first in the complaint.
@@ -37,8 +39,10 @@ public struct RuleSet: Sendable {
         self.rules = rules
         self.warnings = warnings
         self.matcher = Matcher(patterns: patterns, rules: rules)
+        self.hasLandmarks = rules.contains { $0.isLandmark }
         var lines = rules.map { rule -> String in
             let area = rule.arrondissementMask == 0 ? "" : " @\(rule.arrondissementMask)"
+            if rule.isLandmark { return "landmarks \(rule.weight): \(rule.canonical)" }
             return "\(CityDirectory.departments[rule.department].code) \(rule.isExclusion ? "exclude" : "\(rule.weight)")\(area): \(rule.canonical)"
         }
         lines.sort()

@@ -18,7 +18,9 @@ extension RuleSet {
             let areas = CityDirectory.arrondissements.indices
                 .filter { rule.arrondissementMask & (1 << UInt32($0)) != 0 }
                 .map { CityDirectory.arrondissements[$0].code }
-            return RuleKeyword(department: CityDirectory.departments[rule.department].code, term: rule.term,
+            // Landmark phrases belong to no department; they are listed under their section.
+            let section = rule.isLandmark ? "landmarks" : CityDirectory.departments[rule.department].code
+            return RuleKeyword(department: section, term: rule.term,
                                canonical: rule.canonical, weight: rule.weight, isExclusion: rule.isExclusion,
                                arrondissements: areas)
         }

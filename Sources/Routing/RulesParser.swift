@@ -9,6 +9,8 @@ struct RulesParser {
     private var margin = 0.5
     private var ties = RuleSet.TieRule.triage
     private var section: Int?
+    /// Inside the `[landmarks]` section, whose lines are factors, not department keywords.
+    private var inLandmarks = false
     /// The last section header was wrong: its lines are not reported again as orphans.
     private var sectionInvalid = false
     private var rules: [Rule] = []
@@ -103,7 +105,10 @@ struct RulesParser {
         }
         let code = RulesParser.text(line, codeRange)
         sectionInvalid = false
-        if let index = CityDirectory.departments.firstIndex(where: { $0.code == code }) {
+        inLandmarks = code == RulesParser.landmarksSection
+        if inLandmarks {
+            section = CityDirectory.departments.firstIndex { $0.code == CityDirectory.triageCode }
+        } else if let index = CityDirectory.departments.firstIndex(where: { $0.code == code }) {
             section = index
         } else {
             error(number, codeRange.lowerBound + 1,
@@ -141,6 +146,8 @@ struct RulesParser {
         if key == "threshold" { threshold = number_ } else { margin = number_ }
     }
 
+    static let landmarksSection = "landmarks"
+
     private mutating func parseRule(_ line: Scalars, head: Range<Int>, terms: Range<Int>, number: Int) {
         let headRange = RulesParser.trimmed(line, head.lowerBound, head.upperBound)
         let headText = headRange.map { RulesParser.text(line, $0) } ?? ""
@@ -150,6 +157,10 @@ struct RulesParser {
         var valid = true
         if headText == "exclude" {
             isExclusion = true
+            if inLandmarks {
+                error(number, (headRange?.lowerBound ?? 0) + 1, "'exclude' has no meaning in [landmarks]: write FACTOR: phrase")
+                valid = false
+            }
         } else {
             var weightEnd = head.upperBound
             if let at = line[head].firstIndex(of: "@") {
@@ -173,7 +184,15 @@ struct RulesParser {
             }
             let w = RulesParser.trimmed(line, head.lowerBound, weightEnd)
             let wText = w.map { RulesParser.text(line, $0) } ?? ""
-            if let value = Double(wText), value.isFinite, value > 0, value <= 1000 {
+            if inLandmarks {
+                if let value = Double(wText), value.isFinite, value >= 0, value < 1 {
+                    weight = value
+                } else {
+                    error(number, (w?.lowerBound ?? head.lowerBound) + 1,
+                          "malformed landmark factor '\(wText)': write a number from 0 to below 1, such as 0.5")
+                    valid = false
+                }
+            } else if let value = Double(wText), value.isFinite, value > 0, value <= 1000 {
                 weight = value
             } else {
                 error(number, (w?.lowerBound ?? head.lowerBound) + 1,
@@ -198,7 +217,8 @@ struct RulesParser {
             rule.weight = weight
             rule.isExclusion = isExclusion
             rule.arrondissementMask = mask
-            if !isExclusion { checkDuplicate(rule) }
+            rule.isLandmark = inLandmarks
+            if !isExclusion && !inLandmarks { checkDuplicate(rule) }
             rules.append(rule)
         }
     }

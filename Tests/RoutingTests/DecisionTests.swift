@@ -71,6 +71,32 @@ struct DecisionTests {
         #expect(evaluation.report(rows: false).contains("too-close"))
     }
 
+    @Test func keywordsJustAfterALandmarkCountTheirFactor() throws {
+        let source = """
+        threshold = 2
+        margin = 1
+        [proprete]
+        3: poubelles
+        [espaces-verts]
+        3: jardin public
+        [landmarks]
+        0.25: pres du | قرب
+        """
+        let classifier = Classifier(rules: try rules(source))
+        let near = classifier.classify("les poubelles debordent pres du jardin public", arrondissement: nil)
+        #expect(near.department == "proprete")
+        #expect(near.scores["espaces-verts"] == 0.75)
+        #expect(near.matches.contains { $0.status == .nearLandmark(factor: 0.25, byLine: 8) })
+        #expect(near.explanation().contains("landmark at line 8"))
+        // Without the landmark, the park wins its tie as the department named first.
+        #expect(try route("le jardin public, les poubelles debordent", "ties = first\n" + source) == "espaces-verts")
+        // Beyond its reach of four words the landmark changes nothing.
+        let far = classifier.classify("pres du marche il y a un jardin public et des poubelles", arrondissement: nil)
+        #expect(far.scores["espaces-verts"] == 3)
+        // A landmark is not a department keyword: alone it routes nothing.
+        #expect(try route("pres du", source) == "triage")
+    }
+
     @Test func oneWordRepeatedDoesNotAddUp() throws {
         let result = Classifier(rules: try rules(Self.source)).classify("trou trou trou trou trou", arrondissement: nil)
         #expect(result.scores["voirie"] == 1)

@@ -27,6 +27,8 @@ struct RulesFileTests {
         ("[voirie]\n2: ~lma\n", 2, 4, "fewer than three consonants"),
         ("[voirie]\njust words\n", 2, 1, "cannot read this line"),
         ("ties = coin\n[voirie]\n2: trou\n", 1, 8, "unknown ties rule 'coin'"),
+        ("[voirie]\n2: trou\n[landmarks]\n2: pres de\n", 4, 1, "malformed landmark factor '2'"),
+        ("[voirie]\n2: trou\n[landmarks]\nexclude: pres de\n", 4, 1, "no meaning in [landmarks]"),
     ])
     func eachErrorHasItsPlace(source: String, line: Int, column: Int, message: String) throws {
         let found = errors(source)
@@ -67,6 +69,14 @@ struct RulesFileTests {
         #expect(first.ties == .first)
         #expect(plain.version == triage.version)
         #expect(plain.version != first.version)
+    }
+
+    @Test func landmarksAreInTheVersionAndListedApart() throws {
+        let plain = try rules("[voirie]\n2: trou\n")
+        let near = try rules("[voirie]\n2: trou\n[landmarks]\n0.5: pres de\n")
+        #expect(plain.version != near.version)
+        #expect(near.keywords.contains { $0.department == "landmarks" && $0.term == "pres de" && $0.weight == 0.5 })
+        #expect(near.warnings.count == plain.warnings.count)
     }
 
     @Test func unreadableFileIsARulesFileError() {
