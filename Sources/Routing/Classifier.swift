@@ -21,6 +21,7 @@ public struct Classifier: Sendable {
         var counted: [Int32] = []
         var status: [UInt8] = []  // per hit: 0 counted, 1 repeated, 2 excluded, 3 outside, 4 an exclusion
         var excludedBy: [Int32] = []
+        var added: [Double] = []  // per hit: what it added to its department's score
         /// Per department: the first token of its first counted keyword (Int32.max when none).
         var firstToken: [Int32] = Array(repeating: Int32.max, count: CityDirectory.departments.count)
         public init() {}
@@ -108,12 +109,14 @@ public struct Classifier: Sendable {
         }
         workspace.status.removeAll(keepingCapacity: true)
         workspace.excludedBy.removeAll(keepingCapacity: true)
+        workspace.added.removeAll(keepingCapacity: true)
         workspace.counted.removeAll(keepingCapacity: true)
         let all = rules.rules
         for hit in hits {
             let rule = all[Int(hit.rule)]
             var status: UInt8 = 0
             var by: Int32 = -1
+            var added = 0.0
             if rule.isExclusion || rule.isLandmark {
                 status = 4
             } else if rule.arrondissementMask != 0 && rule.arrondissementMask & arrondissementBit == 0 {
@@ -127,10 +130,20 @@ public struct Classifier: Sendable {
                     break
                 }
                 if status == 0 {
-                    // Two spellings of one word (بناء, البناء) on the same tokens count once.
-                    let sameWords = hits.indices.contains { j in
-                        j < workspace.status.count && (workspace.status[j] == 0 || workspace.status[j] == 5) && hits[j].first == hit.first
-                            && hits[j].end == hit.end && all[Int(hits[j].rule)].department == rule.department
+                    // Two spellings of one word (بناء, البناء; assaini*, assainissement) on the same
+                    // tokens count once, at the heavier weight.
+                    var sameWords = false
+                    for j in 0..<workspace.status.count where (workspace.status[j] == 0 || workspace.status[j] == 5)
+                        && hits[j].first == hit.first && hits[j].end == hit.end && all[Int(hits[j].rule)].department == rule.department {
+                        if rule.weight > all[Int(hits[j].rule)].weight && !workspace.counted.contains(hit.rule) {
+                            workspace.scores[rule.department] -= workspace.added[j]
+                            workspace.added[j] = 0
+                            workspace.status[j] = 1
+                            workspace.counted.removeAll { $0 == hits[j].rule }
+                        } else {
+                            sameWords = true
+                        }
+                        break
                     }
                     if sameWords || workspace.counted.contains(hit.rule) {
                         status = 1
@@ -147,6 +160,7 @@ public struct Classifier: Sendable {
                             }
                         }
                         workspace.scores[rule.department] += rule.weight * factor
+                        added = rule.weight * factor
                         if factor < 1 {
                             status = 5
                         } else {
@@ -157,6 +171,7 @@ public struct Classifier: Sendable {
             }
             workspace.status.append(status)
             workspace.excludedBy.append(by)
+            workspace.added.append(added)
         }
         var best = -1, second = -1
         for (i, s) in workspace.scores.enumerated() where s > 0 && i != triageIndex {

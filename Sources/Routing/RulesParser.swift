@@ -253,11 +253,13 @@ struct RulesParser {
             let tokens = tokenizer.tokens
             for (k, token) in tokens.enumerated() {
                 var key: [UInt32] = []
+                let isPrefix = byPrefix && k == tokens.count - 1
                 tokenizer.scalars.withUnsafeBufferPointer {
                     let word = UnsafeBufferPointer(rebasing: $0[Int(token.normStart)..<Int(token.normEnd)])
-                    if bySkeleton { key = Array(word) } else { Tokenizer.spelling(word, fold: token.fold, into: &key) }
+                    // A prefix is not a plural: arros* must stay arros, not become arro* (which
+                    // would find arrondissement).
+                    if bySkeleton || isPrefix { key = Array(word) } else { Tokenizer.spelling(word, fold: token.fold, into: &key) }
                 }
-                let isPrefix = byPrefix && k == tokens.count - 1
                 if bySkeleton {
                     key.withUnsafeBufferPointer { Skeleton.build($0, into: &skeleton) }
                     // Two consonants are too few: ~panneau (bn) would match البناء.

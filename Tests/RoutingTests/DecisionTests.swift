@@ -97,6 +97,21 @@ struct DecisionTests {
         #expect(try route("pres du", source) == "triage")
     }
 
+    @Test func twoKeywordsOnOneWordCountTheHeavier() throws {
+        // The prefix is found first while hashing, the exact word after: the weight must not
+        // depend on that order.
+        let result = Classifier(rules: try rules("threshold = 1\n[eau-assainissement]\n1: assaini*\n3: assainissement\n"))
+            .classify("assainissement", arrondissement: nil)
+        #expect(result.scores["eau-assainissement"] == 3)
+        #expect(result.matches.filter { $0.status == .counted }.map(\.term) == ["assainissement"])
+    }
+
+    @Test func aPrefixKeywordIsNotFoldedLikeAPlural() throws {
+        let source = "threshold = 1\n[espaces-verts]\n3: arros*\n"
+        #expect(try route("arrosage du parc", source) == "espaces-verts")
+        #expect(try route("l'arrondissement", source) == "triage")
+    }
+
     @Test func oneWordRepeatedDoesNotAddUp() throws {
         let result = Classifier(rules: try rules(Self.source)).classify("trou trou trou trou trou", arrondissement: nil)
         #expect(result.scores["voirie"] == 1)
