@@ -52,7 +52,7 @@ public enum DatabaseMetrics {
         gauge("chikaya_department_deliveries_waiting", "Assignments whose office email waits for an address.",
               [.init([], Double(figures.deliveriesWaiting))])
         if let bouncing = figures.officesBouncing {
-            gauge("chikaya_office_addresses_bouncing", "Office addresses suppressed or bounced in the last seven days.",
+            gauge("chikaya_office_addresses_bouncing", "Department office addresses on the suppression list because they bounce: their complaints reach nobody.",
                   [.init([], Double(bouncing))])
         }
         gauge("chikaya_schema_version", "The latest migration applied to the database.", [.init([], Double(figures.schemaVersion))])
