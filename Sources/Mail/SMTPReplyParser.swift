@@ -1,13 +1,20 @@
 /// Assembles reply lines into replies. A multi-line reply continues while the fourth character is
 /// `-`; the last line has a space or nothing after the code (a bare `250` or `250 ` is legal).
 struct SMTPReplyParser {
+    /// The most lines and bytes one reply may have: a real server's longest (EHLO) has a few
+    /// dozen lines; a hostile relay streaming continuation lines must not grow our memory.
+    static let maxLines = 100
+    static let maxBytes = 64 * 1024
+
     private var code: Int?
     private var lines: [String] = []
+    private var bytes = 0
 
     /// A line that cannot be part of a reply; the connection is out of step and must go.
     struct Malformed: Error, CustomStringConvertible {
         let line: String
-        var description: String { "malformed reply line '\(line)'" }
+        var reason: String? = nil
+        var description: String { reason ?? "malformed reply line '\(line)'" }
     }
 
     /// Feeds one line without its CRLF; returns the reply once its last line has arrived.
@@ -32,12 +39,17 @@ struct SMTPReplyParser {
             }
             body = Array(line[4...])
         }
+        bytes += line.count
+        guard lines.count < Self.maxLines, bytes <= Self.maxBytes else {
+            throw Malformed(line: "", reason: "reply longer than \(Self.maxLines) lines or \(Self.maxBytes) bytes")
+        }
         lines.append(String(decoding: body, as: UTF8.self))
         guard isLast else { return nil }
 
         let reply = SMTPReply(code: lineCode, enhancedCode: Self.enhancedCode(lines[0], code: lineCode), lines: lines)
         self.code = nil
         lines = []
+        bytes = 0
         return reply
     }
 

@@ -111,8 +111,14 @@ public final class PostgresConnection {
     /// Runs one statement with its values bound as parameters (`$1`, `$2`, ...).
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(PostgresError) -> PostgresResult {
-        let texts: [UnsafeMutablePointer<CChar>?] = parameters.map { value in
-            value.map { strdup($0.postgresText) }
+        let values = parameters.map { $0?.postgresText }
+        // A C string ends at its first NUL: libpq would send "abc" for "abc\0def" without a word.
+        if let index = values.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw PostgresError(code: .invalidParameter,
+                                message: "parameter $\(index + 1) holds a NUL byte, which PostgreSQL text cannot store; nothing was sent")
+        }
+        let texts: [UnsafeMutablePointer<CChar>?] = values.map { value in
+            value.map { strdup($0) }
         }
         defer { texts.forEach { free($0) } }
         let pointers: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }

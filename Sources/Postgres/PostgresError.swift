@@ -19,6 +19,9 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         case unexpectedResult
         /// A wait ran out of time.
         case timeout
+        /// A parameter PostgreSQL cannot take as it is (text holding a NUL byte): refused before
+        /// sending, never cut short.
+        case invalidParameter
     }
 
     public let code: Code

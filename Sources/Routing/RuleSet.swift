@@ -66,9 +66,13 @@ public struct RuleSet: Sendable {
                 file: path, line: 0, column: 0, message: "cannot read the rules file: \(error.localizedDescription)",
                 isWarning: false)])
         }
-        guard let source = String(data: data, encoding: .utf8) else {
-            throw RulesFileError(diagnostics: [RulesDiagnostic(
-                file: path, line: 0, column: 0, message: "the rules file is not valid UTF-8", isWarning: false)])
+        let source: String
+        do {
+            source = try TextFile.decodeStrictly(data, fileName: path)
+        } catch {
+            throw RulesFileError(diagnostics: error.problems.map {
+                RulesDiagnostic(file: path, line: $0.line, column: 0, message: $0.message, isWarning: false)
+            })
         }
         return try parse(source: source, fileName: path)
     }

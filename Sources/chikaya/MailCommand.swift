@@ -7,15 +7,16 @@ enum MailCommand: Command {
     static let name = "mail"
     static let summary = "check the mail relay by sending test messages"
     static let usage = """
-    usage: chikaya mail send-test [--smtp-url URL] --from ADDR --to ADDR [--count N]
+    usage: chikaya mail send-test --from ADDR --to ADDR [--count N]
                                   [--language ar|fr] [--ca-file FILE] [--templates DIR] [--no-pipelining]
 
     Sends N test messages (default 1), rendered from the 'assigned' template, over ONE connection
     and prints how many went and how long it took.
 
-      --smtp-url URL    smtp://user:pass@host:587?tls=starttls, smtps://host:465,
-                        smtp://127.0.0.1:2525?tls=none (default: smtp_url of the configuration,
-                        CHIKAYA_SMTP_URL, the better place for a password)
+    The relay is the configuration's: smtp_url (CHIKAYA_SMTP_URL, or smtp_url_file /
+    CHIKAYA_SMTP_URL_FILE naming a file only its owner can read), never an argument: a password
+    on the command line would show in `ps` and the shell's history.
+
       --ca-file FILE    PEM file of the CAs to trust instead of the system's
       --templates DIR   template directory (default config/templates)
       --no-pipelining   one command per round trip even when the server offers PIPELINING
@@ -25,11 +26,12 @@ enum MailCommand: Command {
     static func run(_ arguments: inout Arguments) throws -> Int32 {
         let action = try arguments.requiredPositional("action (send-test)")
         guard action == "send-test" else { throw CLIError.usage("mail: unknown action '\(action)' (expected send-test)") }
-        // The relay of the configuration (smtp_url / CHIKAYA_SMTP_URL) unless one is given: a
-        // password on the command line would show in `ps` and the shell's history.
+        // The relay of the configuration only: a password on the command line would show in
+        // `ps` and the shell's history.
         let runtime = try Runtime.load(&arguments, component: "mail")
-        guard let url = try arguments.option("--smtp-url") ?? runtime.configuration.smtpURL else {
-            throw CLIError.usage("mail send-test: no relay: set smtp_url (CHIKAYA_SMTP_URL) or give --smtp-url")
+        try arguments.refuse("--smtp-url", because: "the relay comes from smtp_url (CHIKAYA_SMTP_URL or CHIKAYA_SMTP_URL_FILE), never from the command line, where `ps` shows it")
+        guard let url = runtime.configuration.smtpURL else {
+            throw CLIError.configuration("mail send-test: no relay: set smtp_url (CHIKAYA_SMTP_URL, or CHIKAYA_SMTP_URL_FILE)")
         }
         guard let from = try arguments.option("--from") else { throw CLIError.usage("mail send-test: --from is required") }
         guard let to = try arguments.option("--to") else { throw CLIError.usage("mail send-test: --to is required") }

@@ -27,7 +27,10 @@ enum RulesPublishing {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw CLIError.noInput("cannot read \(file)")
         }
-        let source = String(decoding: data, as: UTF8.self)
+        let source: String
+        do { source = try TextFile.decodeStrictly(data, fileName: file) } catch {
+            throw CLIError.dataError("\(error.description)\nnothing was published")
+        }
         let rules: RuleSet
         do {
             rules = try RuleSet.parse(source: source, fileName: file)

@@ -64,6 +64,7 @@ extension CLIError {
     /// A database failure in one line: SQLSTATE and the server's words, no stack trace.
     static func database(_ error: PostgresError) -> CLIError {
         if error.isConnectionProblem { return .unavailable("database unavailable: \(error)") }
+        if error.code == .invalidParameter { return .dataError("refused before the database: \(error)") }
         if error.sqlState == SQLState.insufficientPrivilege {
             return .notPermitted("not permitted for this database login: \(error) (docs/security.md lists what each role may do)")
         }

@@ -30,7 +30,7 @@ struct CLI {
     /// Runs `chikaya arguments` in an empty temporary directory (so no config/chikaya.conf is
     /// picked up) with only `databaseURL` from the outside world. Output goes to files, not
     /// pipes, so a chatty command can never block on a full pipe.
-    static func run(_ arguments: [String], databaseURL: String?) throws -> Outcome {
+    static func run(_ arguments: [String], databaseURL: String?, stdin: String? = nil) throws -> Outcome {
         let binary = try #require(binary, "chikaya binary not found; build with swift build --build-tests")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chikaya-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -49,6 +49,13 @@ struct CLI {
         process.environment = environment
         process.standardOutput = outHandle
         process.standardError = errHandle
+        if let stdin {
+            let input = directory.appendingPathComponent("stdin")
+            try Data(stdin.utf8).write(to: input)
+            process.standardInput = try FileHandle(forReadingFrom: input)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         try process.run()
         process.waitUntilExit()
         try outHandle.close()
@@ -211,9 +218,34 @@ struct CLIDatabaseTests {
         let database = try TestDatabase("clianon")
         defer { database.drop() }
         #expect(try CLI.run(["migrate"], databaseURL: database.url).status == 0)
-        let outcome = try CLI.run(["submit", "--text", "Fuite", "--anonymous", "--name", "Amina"], databaseURL: database.url)
+        let outcome = try CLI.run(["submit", "--file", "-"], databaseURL: database.url,
+                                  stdin: "text\tanonymous\tname\nFuite\ttrue\tAmina\n")
         #expect(outcome.status == 65)
+        #expect(outcome.stderr.contains("<stdin>:2:"), "\(outcome.stderr)")
         #expect(outcome.stderr.contains("anonymous"))
         #expect(try count("complaints", in: database) == 0)
+    }
+
+    @Test func contactDataAndRelaysAreRefusedOnTheCommandLine() throws {
+        for arguments in [["submit", "--text", "Fuite", "--email", "a@example.org"],
+                          ["submit", "--text", "Fuite", "--name", "Amina"],
+                          ["submit", "--text", "Fuite", "--phone", "0600000000"],
+                          ["mail", "send-test", "--smtp-url", "smtp://u:p@127.0.0.1:1", "--from", "a@b.c", "--to", "d@e.f"]] {
+            let outcome = try CLI.run(arguments, databaseURL: "postgresql://127.0.0.1:1/none")
+            #expect(outcome.status == 64, "\(arguments): \(outcome.stderr)")
+            #expect(outcome.stderr.contains("is not accepted"), "\(outcome.stderr)")
+            #expect(!outcome.stderr.contains("a@example.org") && !outcome.stderr.contains("u:p"), "the value is not echoed")
+        }
+    }
+
+    @Test func aSubmitFileThatIsNotUTF8OrHoldsANulIsRefusedWithItsLine() throws {
+        let path = NSTemporaryDirectory() + "bad-\(UUID().uuidString).tsv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let bytes = Array("text\nbonjour\n".utf8) + [0x66, 0xE9, 0x0A] + Array("ok\n".utf8) + [0x61, 0x00, 0x62, 0x0A]
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let outcome = try CLI.run(["submit", "--file", path], databaseURL: "postgresql://127.0.0.1:1/none")
+        #expect(outcome.status == 65)
+        #expect(outcome.stderr.contains("\(path):3: not valid UTF-8"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("\(path):5: a NUL byte at byte 2"), "\(outcome.stderr)")
     }
 }

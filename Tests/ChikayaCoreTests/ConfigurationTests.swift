@@ -127,4 +127,60 @@ import Testing
         let configuration = try Configuration.load(path: nil, environment: ["DATABASE_URL": "postgresql://a/b"])
         #expect(configuration.databaseURL == "postgresql://a/b")
     }
+
+    /// A secret file: mode 600 is read (its one line, without the line break); readable by
+    /// others is refused with what to do; both sources at once is an error.
+    @Test func secretsComeFromFilesOnlyTheirOwnerCanRead() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chikaya-secret-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("database_url").path
+        let smtp = directory.appendingPathComponent("smtp_url").path
+        try "postgresql://router_1:s3cret@db.example/chikaya\n".write(toFile: database, atomically: true, encoding: .utf8)
+        try "smtp://mailer:pw@relay.example:587?tls=starttls\n".write(toFile: smtp, atomically: true, encoding: .utf8)
+        chmod(database, 0o600)
+        chmod(smtp, 0o640)
+        let empty = try writeConfig("")
+        defer { try? FileManager.default.removeItem(at: empty.deletingLastPathComponent()) }
+        let configuration = try Configuration.load(path: empty.path, environment: [
+            "DATABASE_URL_FILE": database, "CHIKAYA_SMTP_URL_FILE": smtp,
+        ])
+        #expect(configuration.databaseURL == "postgresql://router_1:s3cret@db.example/chikaya")
+        #expect(configuration.smtpURL == "smtp://mailer:pw@relay.example:587?tls=starttls")
+
+        let file = try writeConfig("database_url_file = \(database)\n")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        #expect(try Configuration.load(path: file.path, environment: [:]).databaseURL?.hasPrefix("postgresql://router_1") == true)
+
+        chmod(database, 0o644)
+        do {
+            _ = try Configuration.load(path: file.path, environment: [:])
+            Issue.record("a world-readable secret file was accepted")
+        } catch {
+            #expect(error.description.contains("\(file.path):1: database_url_file: \(database) is readable or writable by other users (mode 644)"),
+                    "\(error.description)")
+            #expect(error.description.contains("chmod 600"))
+            #expect(!error.description.contains("s3cret"), "the secret is never quoted")
+        }
+        chmod(database, 0o600)
+        do {
+            _ = try Configuration.load(path: empty.path, environment: ["DATABASE_URL": "postgresql://x@y/z",
+                                                                       "DATABASE_URL_FILE": database])
+            Issue.record("two sources of one secret were accepted")
+        } catch {
+            #expect(error.description.contains("both DATABASE_URL and DATABASE_URL_FILE"))
+        }
+    }
+
+    @Test func aConfigurationLineThatIsNotUTF8IsAnErrorWithItsLine() throws {
+        let file = try writeConfig("")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        try Data(Array("log_level = info\n# caf".utf8) + [0xE9] + Array(" latin-1\n".utf8)).write(to: file)
+        do {
+            _ = try Configuration.load(path: file.path, environment: [:])
+            Issue.record("invalid UTF-8 was accepted")
+        } catch {
+            #expect(error.description == "\(file.path):2: not valid UTF-8 (save the file as UTF-8)")
+        }
+    }
 }

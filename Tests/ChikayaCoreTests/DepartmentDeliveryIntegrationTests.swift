@@ -68,8 +68,8 @@ struct DepartmentDeliveryIntegrationTests {
         defer { receiver.stop() }
         try fixture.expectSuccess(["departments", "set-contact", "proprete", "proprete@example.org"])
         try fixture.expectSuccess(["departments", "set-contact", "proprete", "--arrondissement", "anfa", "proprete.anfa@example.org"])
-        try fixture.expectSuccess(["submit", "--text", "Les poubelles débordent devant le 12 rue Secrète", "--arrondissement", "anfa",
-                                   "--email", "amina@example.org", "--name", "Amina Citoyenne", "--phone", "0600000000"])
+        try fixture.expectSuccess(["submit", "--file", "-"], stdin: "arrondissement\ttext\temail\tname\tphone\n"
+                                  + "anfa\tLes poubelles débordent devant le 12 rue Secrète\tamina@example.org\tAmina Citoyenne\t0600000000\n")
         try fixture.expectSuccess(["submit", "--text", "الزبل عامر الزنقة ديالنا هادي شهر", "--arrondissement", "sidi-moumen", "--anonymous"])
         try fixture.expectSuccess(["worker", "--drain"])
         let db = try fixture.database.connect()

@@ -127,8 +127,8 @@ struct NotifierIntegrationTests {
         let fixture = try RoutingFixture("exhausted", extraEnvironment: ["CHIKAYA_SMTP_URL": receiver.url,
                                                                          "CHIKAYA_NOTIFIER_MAX_ATTEMPTS": "3"])
         defer { fixture.database.drop() }
-        try fixture.expectSuccess(["submit", "--text", "Lampadaire éteint rue 9", "--email", "a@example.org"])
-        try fixture.expectSuccess(["submit", "--text", "Lampadaire éteint rue 10", "--email", "b@example.org"])
+        try fixture.expectSuccess(["submit", "--file", "-"],
+                                  stdin: "text\temail\nLampadaire éteint rue 9\ta@example.org\nLampadaire éteint rue 10\tb@example.org\n")
         try fixture.expectSuccess(["worker", "--drain"])
         let db = try fixture.database.connect()
         // As if a sender had died three times holding the first one.
@@ -148,7 +148,7 @@ struct NotifierIntegrationTests {
         try receiver.start()
         let fixture = try RoutingFixture("badaddress", extraEnvironment: ["CHIKAYA_SMTP_URL": receiver.url])
         defer { fixture.database.drop() }
-        try fixture.expectSuccess(["submit", "--text", "Lampadaire éteint depuis une semaine", "--email", "not an address"])
+        try fixture.expectSuccess(["submit", "--file", "-"], stdin: "text\temail\nLampadaire éteint depuis une semaine\tnot an address\n")
         try fixture.expectSuccess(["worker", "--drain"])
         try fixture.expectSuccess(["notifier", "--drain"])
         let db = try fixture.database.connect()

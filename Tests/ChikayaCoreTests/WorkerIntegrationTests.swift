@@ -24,8 +24,8 @@ struct RoutingFixture {
     }
 
     @discardableResult
-    func expectSuccess(_ arguments: [String], environment extra: [String: String] = [:]) throws -> ChikayaBinary.Outcome {
-        let outcome = try chikaya.run(arguments, environment: environment.merging(extra) { $1 })
+    func expectSuccess(_ arguments: [String], environment extra: [String: String] = [:], stdin: String? = nil) throws -> ChikayaBinary.Outcome {
+        let outcome = try chikaya.run(arguments, environment: environment.merging(extra) { $1 }, stdin: stdin)
         if outcome.status != 0 {
             Issue.record("chikaya \(arguments.joined(separator: " ")) exited \(outcome.status): \(outcome.stderr)")
         }
@@ -224,8 +224,8 @@ struct WorkerIntegrationTests {
         defer { fixture.database.drop() }
         let secret = "Les poubelles débordent devant le numéro 17 de la rue Secrète"
         try fixture.expectSuccess(["submit", "--text", secret, "--anonymous"])
-        try fixture.expectSuccess(["submit", "--text", "Lampadaire éteint rue Kamal", "--email", "someone@example.org",
-                                   "--name", "Someone Private"])
+        try fixture.expectSuccess(["submit", "--file", "-"],
+                                  stdin: "text\temail\tname\nLampadaire éteint rue Kamal\tsomeone@example.org\tSomeone Private\n")
         let db = try fixture.database.connect()
         let outcome = try fixture.expectSuccess(["worker", "--drain"])
         try fixture.expectAllRoutedOnce(2, on: db)

@@ -15,6 +15,21 @@ import Testing
         #expect(SMTPExtensions(ehloReply: replies[0]).sizeLimit == 10_240_000)
     }
 
+    @Test func aReplyIsBoundedInLinesAndBytes() throws {
+        let longest = Array(repeating: "250-x", count: SMTPReplyParser.maxLines - 1) + ["250 last"]
+        #expect(try parse(longest).first?.lines.count == SMTPReplyParser.maxLines)
+        #expect(throws: SMTPReplyParser.Malformed.self) {
+            try parse(Array(repeating: "250-x", count: SMTPReplyParser.maxLines) + ["250 last"])
+        }
+        let wide = String(repeating: "y", count: 8_000)
+        #expect(throws: SMTPReplyParser.Malformed.self) { try parse(Array(repeating: "250-" + wide, count: 9) + ["250 end"]) }
+        // The count starts again with the next reply.
+        var parser = SMTPReplyParser()
+        for _ in 0..<3 {
+            for line in longest { _ = try parser.feed(Array(line.utf8)) }
+        }
+    }
+
     @Test func bareCodeEndsTheReply() throws {
         #expect(try parse(["250-first", "250 "]).first?.lines == ["first", ""])
         #expect(try parse(["250-first", "250"]).first?.lines == ["first", ""])

@@ -51,6 +51,22 @@ struct PostgresIntegrationTests {
         #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == samples.count)
     }
 
+    @Test func textWithANulByteIsRefusedBeforeTheServerNotCutShort() throws {
+        let database = try TestDatabase("nul")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (id integer PRIMARY KEY, body text)")
+        do {
+            try db.execute("INSERT INTO t (id, body) VALUES ($1, $2)", [1, "before\u{0}after"])
+            Issue.record("a NUL byte was sent")
+        } catch {
+            #expect(error.code == .invalidParameter)
+            #expect(error.message.contains("$2"))
+        }
+        #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == 0)
+        #expect(db.isConnected)
+    }
+
     @Test func boolsDoublesAndJSONRoundTrip() throws {
         let database = try TestDatabase("scalars")
         defer { database.drop() }

@@ -31,14 +31,16 @@ public struct ChikayaBinary: Sendable {
         public let stderr: String
     }
 
-    /// Runs to completion (killed after `timeout` seconds) with `environment` added to ours.
-    public func run(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 120) throws -> Outcome {
-        let child = try start(arguments, environment: environment)
+    /// Runs to completion (killed after `timeout` seconds) with `environment` added to ours and
+    /// `stdin` (if any) as its standard input.
+    public func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+                    timeout: Double = 120) throws -> Outcome {
+        let child = try start(arguments, environment: environment, stdin: stdin)
         return child.wait(timeout: timeout)
     }
 
     /// Starts the program and returns at once, for tests that signal or kill it.
-    public func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Child {
+    public func start(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> Child {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -50,10 +52,19 @@ public struct ChikayaBinary: Sendable {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let input = stdin.map { _ in Pipe() }
+        process.standardInput = input ?? FileHandle.nullDevice
         let child = Child(process: process, out: out, err: err)
         try process.run()
         child.startReading()
+        if let input, let stdin {
+            // A thread of its own: a large input must not block us while the child fills its pipes.
+            let writer = input.fileHandleForWriting
+            Thread {
+                writer.write(Data(stdin.utf8))
+                try? writer.close()
+            }.start()
+        }
         return child
     }
 

@@ -19,6 +19,15 @@ public enum ComplaintFile {
         }
     }
 
+    /// Reads the file's bytes: a line that is not UTF-8, or that holds a NUL byte (PostgreSQL's
+    /// text cannot, and a C string would silently end there), is reported with its number
+    /// instead of being repaired or cut.
+    public static func parse(data: Data, fileName: String) throws(Problems) -> [NewComplaint] {
+        let text: String
+        do { text = try TextFile.decodeStrictly(data, fileName: fileName) } catch { throw Problems(lines: error.lines) }
+        return try parse(text, fileName: fileName)
+    }
+
     public static func parse(_ text: String, fileName: String) throws(Problems) -> [NewComplaint] {
         // "\r\n" is one Character in Swift, so splitting on "\n" alone would leave a CRLF file whole.
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map {

@@ -76,6 +76,9 @@ public struct Configuration: Sendable {
         Key(name: "database_url", environment: "DATABASE_URL", help: "libpq URI or conninfo; empty uses PG* variables") { c, v throws(ReasonError) in
             c.databaseURL = v.isEmpty ? nil : v
         },
+        Key(name: "database_url_file", environment: "DATABASE_URL_FILE", help: "a file holding database_url, readable by its owner only (systemd credentials, container secrets)") { c, v throws(ReasonError) in
+            c.databaseURL = try secret(v)
+        },
         Key(name: "log_level", environment: "CHIKAYA_LOG_LEVEL", help: "debug, info, warn or error") { c, v throws(ReasonError) in
             guard let level = LogLevel(rawValue: v.lowercased()) else {
                 throw ReasonError(reason: "'\(v)' is not one of debug, info, warn, error")
@@ -108,6 +111,9 @@ public struct Configuration: Sendable {
         },
         Key(name: "smtp_url", environment: "CHIKAYA_SMTP_URL", help: "smtp://user:pass@host:587?tls=starttls, smtps://host:465, smtp://127.0.0.1:2525?tls=none") { c, v throws(ReasonError) in
             c.smtpURL = v.isEmpty ? nil : v
+        },
+        Key(name: "smtp_url_file", environment: "CHIKAYA_SMTP_URL_FILE", help: "a file holding smtp_url, readable by its owner only") { c, v throws(ReasonError) in
+            c.smtpURL = try secret(v)
         },
         Key(name: "smtp_ca_file", environment: "CHIKAYA_SMTP_CA_FILE", help: "CA bundle for a private relay") { c, v throws(ReasonError) in
             c.smtpCAFile = v.isEmpty ? nil : v
@@ -187,6 +193,10 @@ public struct Configuration: Sendable {
         },
     ]
 
+    private static func secret(_ path: String) throws(ReasonError) -> String {
+        do { return try SecretFile.read(path) } catch { throw ReasonError(reason: error.reason) }
+    }
+
     private static func nonEmpty(_ v: String) throws(ReasonError) -> String {
         guard !v.isEmpty else { throw ReasonError(reason: "must not be empty") }
         return v
@@ -231,7 +241,11 @@ extension Configuration {
         var problems: [String] = []
         let explicit = path ?? environment["CHIKAYA_CONFIG"]
         let file = explicit ?? "config/chikaya.conf"
-        if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+        var text: String?
+        if let data = FileManager.default.contents(atPath: file) {
+            do { text = try TextFile.decodeStrictly(data, fileName: file) } catch { problems += error.lines }
+        }
+        if let text {
             // "\r\n" is one Character in Swift: splitting on "\n" alone would read a CRLF file as one line.
             let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             for (number, rawLine) in lines.enumerated() {
@@ -258,8 +272,13 @@ extension Configuration {
                     problems.append("\(file):\(number + 1): \(name): \(error.reason)")
                 }
             }
-        } else if explicit != nil {
+        } else if explicit != nil && problems.isEmpty {
             problems.append("\(file): cannot read the configuration file")
+        }
+        // One source per secret: which of the two would win is not something to guess at.
+        for (plain, fromFile) in [("DATABASE_URL", "DATABASE_URL_FILE"), ("CHIKAYA_SMTP_URL", "CHIKAYA_SMTP_URL_FILE")]
+        where !(environment[plain] ?? "").isEmpty && !(environment[fromFile] ?? "").isEmpty {
+            problems.append("environment: both \(plain) and \(fromFile) are set; keep one")
         }
         for key in keys {
             guard let value = environment[key.environment] else { continue }

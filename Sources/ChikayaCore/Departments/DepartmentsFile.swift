@@ -30,8 +30,12 @@ public struct DepartmentsFile: Sendable {
 
     /// Parses the file, reporting every malformed line together.
     public static func load(path: String) throws(DepartmentError) -> DepartmentsFile {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
             throw DepartmentError(.invalidFile, "\(path): cannot read the departments file")
+        }
+        let text: String
+        do { text = try TextFile.decodeStrictly(data, fileName: path) } catch {
+            throw DepartmentError(.invalidFile, error.description)
         }
         return try parse(text, path: path)
     }
