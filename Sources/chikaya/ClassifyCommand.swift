@@ -39,7 +39,8 @@ enum ClassifyCommand: Command {
         }
         guard let text else { throw CLIError.usage("classify: missing the complaint TEXT (or --batch FILE)") }
         let result = classifier.classify(text, arrondissement: area)
-        print(explain ? result.explanation() + "\n" + result.department : result.department)
+        // The explanation quotes the text it was given: escaped, like any outside text on a terminal.
+        TextOutput.show(explain ? result.explanation() + "\n" + result.department : result.department)
         return 0
     }
 }

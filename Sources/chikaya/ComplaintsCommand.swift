@@ -87,7 +87,7 @@ enum ComplaintsCommand: Command {
             encoder.dateEncodingStrategy = .iso8601
             encoder.keyEncodingStrategy = .convertToSnakeCase
             let listed = complaints.map { ListedComplaint($0) }
-            print(String(decoding: try encoder.encode(listed), as: UTF8.self))
+            print(TextOutput.jsonSafe(String(decoding: try encoder.encode(listed), as: UTF8.self)))
         case .tsv:
             print("reference\tsubmitted_at\tage_seconds\tstatus\tdepartment\tarrondissement\texcerpt")
             for c in complaints {
@@ -143,8 +143,11 @@ enum ComplaintsCommand: Command {
         return cut ? out + "…" : out
     }
 
+    /// One TSV cell: tab and line breaks become spaces (they would split the cell or the row),
+    /// other control characters are escaped like on the terminal.
     private static func tsvField(_ text: String) -> String {
-        text.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
+        TextOutput.escaped(text.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\r\n", with: " ")
+            .replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " "))
     }
 
     // MARK: show
@@ -162,7 +165,7 @@ enum ComplaintsCommand: Command {
         if let version = detail.decision?.rulesVersion {
             rulesSource = try? ComplaintQueries.rulesSource(version: version, on: db)
         }
-        print(ComplaintReport.render(detail, rulesSource: rulesSource))
+        TextOutput.show(ComplaintReport.render(detail, rulesSource: rulesSource))
         return 0
     }
 

@@ -88,7 +88,7 @@ enum DepartmentsCommand: Command {
             let changes = try guarded { try DepartmentStore.changes(department: department, limit: limit, on: db) }
             if changes.isEmpty { print("(no contact changes)") }
             for change in changes {
-                print("\(timestamp(change.at))  \(officeName(change.department, change.arrondissement))  "
+                TextOutput.show("\(timestamp(change.at))  \(officeName(change.department, change.arrondissement))  "
                       + "\(change.oldEmail ?? "-") -> \(change.newEmail ?? "-")  by \(change.actor)")
             }
             return 0

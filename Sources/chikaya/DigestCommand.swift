@@ -77,7 +77,7 @@ enum DigestCommand: Command {
             case .noContact: print("\(name): no contact, not sent")
             case .failed(let reason):
                 failed += 1
-                print("\(name): FAILED: \(reason)")
+                TextOutput.show("\(name): FAILED: \(reason)")
             }
         }
         if results.isEmpty { print("no office has complaints to report on \(digest.day)") }
@@ -92,10 +92,10 @@ enum DigestCommand: Command {
             let name = DepartmentsCommand.officeName(office.department, office.office.isEmpty ? nil : office.office)
             var head = "\n\(name) -> \(office.recipient ?? "NO CONTACT")"
             if office.alreadySent { head += "  (already sent today)" }
-            print(head)
+            TextOutput.show(head)
             for (title, lines) in [("new since last digest", new), ("open, oldest first", open), ("late", late)] {
                 print("  \(title): \(lines.count)")
-                for line in lines { print("    \(line)") }
+                for line in lines { print("    " + TextOutput.escaped(line)) }
             }
         }
     }

@@ -40,7 +40,7 @@ enum NotificationsCommand: Command {
         if !summary.recentFailures.isEmpty {
             print("last failures:")
             for failure in summary.recentFailures {
-                print("  \(failure.reference)  \(failure.recipientKind)  notification \(failure.id)  \(failure.error)")
+                print("  \(failure.reference)  \(failure.recipientKind)  notification \(failure.id)  \(TextOutput.escaped(failure.error))")
             }
         }
         return 0

@@ -43,7 +43,7 @@ enum QueueCommand: Command {
             do { entries = try QueueStore.dead(on: db, limit: limit) } catch { throw CLIError.database(error) }
             if entries.isEmpty { print("no dead complaints") }
             for entry in entries {
-                print("\(entry.reference)\tattempts=\(entry.attempts)\t\(entry.lastError ?? "")")
+                print("\(entry.reference)\tattempts=\(entry.attempts)\t\(TextOutput.escaped(entry.lastError ?? ""))")
             }
         case "retry":
             let all = arguments.flag("--all-dead")

@@ -62,7 +62,7 @@ enum RulesPublishing {
         if publications.isEmpty { print("no rules published yet; run: chikaya rules publish FILE") }
         for (index, publication) in publications.enumerated() {
             let marker = index == 0 ? "*" : " "
-            print("\(marker) \(publication.version)  \(publication.publishedAt.formatted(.iso8601))  \(publication.author)  \(publication.fileName)\(publication.note.map { "  — \($0)" } ?? "")")
+            TextOutput.show("\(marker) \(publication.version)  \(publication.publishedAt.formatted(.iso8601))  \(publication.author)  \(publication.fileName)\(publication.note.map { "  — \($0)" } ?? "")")
         }
         return 0
     }

@@ -10,7 +10,8 @@ struct TextTable {
         self.rightAligned = rightAligned
     }
 
-    mutating func add(_ row: [String]) { rows.append(row) }
+    /// Adds a row; cells are escaped (`TextOutput.escaped`): a cell is one line of plain text.
+    mutating func add(_ row: [String]) { rows.append(row.map { TextOutput.escaped($0) }) }
 
     func render(indent: String = "") -> String {
         var widths = header.map(\.count)
@@ -50,6 +51,11 @@ enum OutputFormat: String {
 /// instead of being sent raw, so no complaint can move the cursor, retitle the window or fake
 /// output lines. Bidirectional marks stay: Arabic text needs them and they command nothing.
 enum TextOutput {
+    /// Prints text that may hold outside data, escaped; its own line breaks are kept.
+    static func show(_ text: String) {
+        print(escaped(text, keepNewlines: true))
+    }
+
     static func escaped(_ text: String, keepNewlines: Bool = false) -> String {
         guard text.unicodeScalars.contains(where: { isControl($0, keepNewlines: keepNewlines) }) else { return text }
         var out = String.UnicodeScalarView()
@@ -57,6 +63,21 @@ enum TextOutput {
             if isControl(scalar, keepNewlines: keepNewlines) {
                 let hex = String(scalar.value, radix: 16)
                 out.append(contentsOf: ("\\x" + (hex.count < 2 ? "0" + hex : hex)).unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// JSON for a terminal or a pipe: the encoder already escapes C0 controls; DEL and C1 (a
+    /// raw U+009B is a CSI to many terminals) become `\u00XX` escapes, the same text to a parser.
+    static func jsonSafe(_ json: String) -> String {
+        guard json.unicodeScalars.contains(where: { (0x7F...0x9F).contains($0.value) }) else { return json }
+        var out = String.UnicodeScalarView()
+        for scalar in json.unicodeScalars {
+            if (0x7F...0x9F).contains(scalar.value) {
+                out.append(contentsOf: ("\\u00" + String(scalar.value, radix: 16)).unicodeScalars)
             } else {
                 out.append(scalar)
             }

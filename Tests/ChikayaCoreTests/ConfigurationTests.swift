@@ -183,4 +183,22 @@ import Testing
             #expect(error.description == "\(file.path):2: not valid UTF-8 (save the file as UTF-8)")
         }
     }
+
+    @Test func aBadSenderOrTrackingURLStopsTheStart() throws {
+        let empty = try writeConfig("")
+        defer { try? FileManager.default.removeItem(at: empty.deletingLastPathComponent()) }
+        for (key, value) in [("CHIKAYA_MAIL_FROM", "Chikaya <no-reply@>"), ("CHIKAYA_MAIL_FROM", "no reply@chikaya.ma"),
+                             ("CHIKAYA_MAIL_FROM", "Chikaya <a@b.ma>\r\nBcc: x@y.z"), ("CHIKAYA_TRACKING_URL", "https:///suivi/"),
+                             ("CHIKAYA_TRACKING_URL", "https://chikaya.ma/suivi/\n"), ("CHIKAYA_TRACKING_URL", "ftp://chikaya.ma/"),
+                             ("CHIKAYA_ATTACHMENTS_URL", "https://chikaya.ma/a b/")] {
+            #expect(throws: ConfigurationError.self, "\(key)=\(value)") {
+                try Configuration.load(path: empty.path, environment: [key: value])
+            }
+        }
+        let good = try Configuration.load(path: empty.path, environment: [
+            "CHIKAYA_MAIL_FROM": "Chikaya Casablanca <no-reply@chikaya.casablanca.ma>",
+            "CHIKAYA_TRACKING_URL": "https://chikaya.casablanca.ma/suivi/",
+        ])
+        #expect(good.mailFrom == "Chikaya Casablanca <no-reply@chikaya.casablanca.ma>")
+    }
 }

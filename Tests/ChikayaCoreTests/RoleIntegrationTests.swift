@@ -325,3 +325,33 @@ struct RoleIntegrationTests {
         Self.expectNoSchemaOrContactChanges(on: db)
     }
 }
+
+/// Citizen text is hostile input on a staff terminal: escape sequences are shown, never obeyed.
+@Suite("Hostile text on staff terminals (integration)", .enabled(if: TestDatabase.available))
+struct HostileTextIntegrationTests {
+    @Test("a complaint with ESC sequences and other controls prints no raw control byte in show, list and classify")
+    func controlCharactersAreEscaped() throws {
+        let fixture = try RoutingFixture("hostile")
+        defer { fixture.database.drop() }
+        // Retitles the window, clears the screen, fakes a line, rings; C1 CSI too. The bidi marks stay.
+        let body = "Poubelles \u{1b}]0;pwned\u{07}\u{1b}[2J\rFAKE: resolved\u{9b}31m rue \u{200f}ب\u{200e}"
+        let tsv = "text\temail\n\(body)\tx@example.org\n"
+        let reference = try fixture.expectSuccess(["submit", "--file", "-"], stdin: tsv).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try fixture.expectSuccess(["worker", "--drain"])
+        let raw = Set<UInt8>([0x1b, 0x07, 0x0d])
+        func expectClean(_ outcome: ChikayaBinary.Outcome, _ what: String) {
+            let bytes = Array(outcome.stdout.utf8)
+            #expect(!bytes.contains(where: { raw.contains($0) }), "\(what) wrote a raw control byte")
+            #expect(!outcome.stdout.unicodeScalars.contains("\u{9b}"), "\(what) wrote a raw C1 CSI")
+        }
+        let show = try fixture.expectSuccess(["complaints", "show", reference])
+        expectClean(show, "complaints show")
+        #expect(show.stdout.contains("\\x1b]0;pwned\\x07\\x1b[2J\\x0dFAKE"), "\(show.stdout)")
+        #expect(show.stdout.contains("\u{200f}ب\u{200e}"), "bidi marks are kept for Arabic")
+        for format in ["table", "tsv", "json"] {
+            expectClean(try fixture.expectSuccess(["complaints", "list", "--format", format]), "complaints list --format \(format)")
+        }
+        expectClean(try fixture.expectSuccess(["classify", "--explain", body]), "classify --explain")
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Mail
 import Metrics
 
 /// Every setting of the product, loaded once at start-up from `config/chikaya.conf` (or the file
@@ -119,19 +120,13 @@ public struct Configuration: Sendable {
             c.smtpCAFile = v.isEmpty ? nil : v
         },
         Key(name: "mail_from", environment: "CHIKAYA_MAIL_FROM", help: "sender of the emails") { c, v throws(ReasonError) in
-            c.mailFrom = try nonEmpty(v)
+            c.mailFrom = try sender(v)
         },
         Key(name: "tracking_url", environment: "CHIKAYA_TRACKING_URL", help: "base of the tracking link in emails") { c, v throws(ReasonError) in
-            guard v.hasPrefix("https://") || v.hasPrefix("http://") else {
-                throw ReasonError(reason: "'\(v)' must start with https:// or http://")
-            }
-            c.trackingURL = v
+            c.trackingURL = try webBase(v)
         },
         Key(name: "attachments_url", environment: "CHIKAYA_ATTACHMENTS_URL", help: "base of attachment links in department emails") { c, v throws(ReasonError) in
-            guard v.hasPrefix("https://") || v.hasPrefix("http://") else {
-                throw ReasonError(reason: "'\(v)' must start with https:// or http://")
-            }
-            c.attachmentsURL = v
+            c.attachmentsURL = try webBase(v)
         },
         Key(name: "departments_file", environment: "CHIKAYA_DEPARTMENTS_FILE", help: "contacts and deadlines for departments sync") { c, v throws(ReasonError) in
             c.departmentsFile = try nonEmpty(v)
@@ -195,6 +190,33 @@ public struct Configuration: Sendable {
 
     private static func secret(_ path: String) throws(ReasonError) -> String {
         do { return try SecretFile.read(path) } catch { throw ReasonError(reason: error.reason) }
+    }
+
+    /// `Name <address>` or a bare address that the mail code will accept: checked once here, so a
+    /// bad sender stops the notifier at start (exit 78) instead of failing every notification.
+    private static func sender(_ v: String) throws(ReasonError) -> String {
+        guard !v.unicodeScalars.contains(where: { $0.value < 32 || (0x7F...0x9F).contains($0.value) }) else {
+            throw ReasonError(reason: "holds a control character (a line break would forge headers)")
+        }
+        let mailbox = MailboxAddress.parse(v)
+        do { try EmailAddress.validate(mailbox.address) } catch { throw ReasonError(reason: "'\(v)': \(error)") }
+        if let name = mailbox.name, name.contains(where: { $0 == "<" || $0 == ">" || $0 == "\"" }) {
+            throw ReasonError(reason: "'\(v)': the display name may not hold < > or \"")
+        }
+        return v
+    }
+
+    /// An http(s) URL with a host and nothing a mail client would cut or misread (spaces,
+    /// control characters, quotes, angle brackets).
+    private static func webBase(_ v: String) throws(ReasonError) -> String {
+        guard v.hasPrefix("https://") || v.hasPrefix("http://") else {
+            throw ReasonError(reason: "'\(v)' must start with https:// or http://")
+        }
+        guard !v.unicodeScalars.contains(where: { $0.value <= 32 || (0x7F...0x9F).contains($0.value) || "\"<>\\`{}|^".unicodeScalars.contains($0) }),
+              let url = URL(string: v), let host = url.host, !host.isEmpty else {
+            throw ReasonError(reason: "'\(v)' is not a valid http(s) URL with a host")
+        }
+        return v
     }
 
     private static func nonEmpty(_ v: String) throws(ReasonError) -> String {
