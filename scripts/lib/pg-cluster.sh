@@ -6,16 +6,23 @@
 #   pg_cluster_stop [DIR]                    stop it: pg_ctl stop -m fast, then its postmaster pid if need be
 #   pg_cluster_is_running DIR                true when a server runs on DIR/data
 #
-# Layout of DIR: data/ (PGDATA), server.log, port, and the unix socket (when DIR's path is short enough).
+# Layout of DIR: data/ (PGDATA), server.log, port, superuser.password, pgpass, tls/ (a CA, the
+# server's certificate and key, and a second CA that signed nothing, for tests that must be
+# refused), and the unix socket (when DIR's path is short enough).
 # As root, DIR belongs to the `postgres` OS user and the server runs as it (runuser); otherwise as
-# the current user. The server listens on 127.0.0.1 only, on a free port, with trust authentication
-# (loopback and the socket only), and settings for speed over durability (fsync off...) unless
+# the current user. DIR must be ours: a directory or symlink someone else made is refused, never
+# reused. The server listens on 127.0.0.1 only, on a free port; every connection (socket and TCP)
+# authenticates with SCRAM-SHA-256 and a password generated at initdb (no trust), and TCP offers
+# TLS with a certificate made by openssl at start (valid for 127.0.0.1 and localhost). Settings
+# favour speed over durability (fsync off...) unless
 # PG_CLUSTER_DURABLE=1 (the benchmarks: fsync and synchronous_commit on, as in service).
 # The database superuser is the role `chikaya` (PG_CLUSTER_USER to change it).
 #
 # After start, exported:
-#   DATABASE_URL            postgresql://chikaya@127.0.0.1:PORT/DATABASE
-#   PGHOST PGPORT PGUSER PGDATABASE   the same, for psql and libpq's fallbacks
+#   DATABASE_URL            postgresql://chikaya:PASSWORD@127.0.0.1:PORT/DATABASE
+#   PGHOST PGPORT PGUSER PGDATABASE PGPASSFILE   the same, for psql and libpq's fallbacks
+#   CHIKAYA_TEST_PG_CA      the CA that signed the server's certificate (sslrootcert for verify-full)
+#   CHIKAYA_TEST_PG_WRONG_CA  a CA that signed nothing here (verify-full with it must fail)
 #   CHIKAYA_TEST_PGDATA     DIR/data
 #   CHIKAYA_TEST_PG_CTL     path to pg_ctl
 #   CHIKAYA_TEST_PG_RUNAS   command prefix that runs pg_ctl as the server's user ("" or "runuser -u postgres --")
@@ -112,9 +119,13 @@ _pg_is_ours() {
 }
 
 _pg_export() {
-    local port=$1 db=$2 socket_dir=$3
-    export DATABASE_URL="postgresql://$PG_CLUSTER_USER@127.0.0.1:$port/$db"
+    local port=$1 db=$2 socket_dir=$3 password
+    password=$(cat "$_PG_CLUSTER_DIR/superuser.password")
+    export DATABASE_URL="postgresql://$PG_CLUSTER_USER:$password@127.0.0.1:$port/$db"
     export PGHOST=127.0.0.1 PGPORT=$port PGUSER=$PG_CLUSTER_USER PGDATABASE=$db
+    export PGPASSFILE="$_PG_CLUSTER_DIR/pgpass"
+    export CHIKAYA_TEST_PG_CA="$_PG_CLUSTER_DIR/tls/ca.crt"
+    export CHIKAYA_TEST_PG_WRONG_CA="$_PG_CLUSTER_DIR/tls/wrong-ca.crt"
     export CHIKAYA_TEST_PGDATA="$_PG_DATA"
     export CHIKAYA_TEST_PG_CTL="$_PG_BINDIR/pg_ctl"
     export CHIKAYA_TEST_PG_RUNAS="${_PG_RUNAS[*]}"
@@ -146,6 +157,11 @@ _pg_write_settings() {
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$socket_dir'
+unix_socket_permissions = 0700
+password_encryption = 'scram-sha-256'
+ssl = on
+ssl_cert_file = '$_PG_CLUSTER_DIR/tls/server.crt'
+ssl_key_file = '$_PG_CLUSTER_DIR/tls/server.key'
 $durability
 max_connections = 200
 shared_buffers = 64MB
@@ -156,8 +172,56 @@ CONF
     printf '%s\n' "$port" >"$_PG_CLUSTER_DIR/port"
 }
 
+# A random password of hex digits: safe in a URL and in a pgpass line as it is.
+_pg_random_password() {
+    od -An -N24 -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# Writes FILE with CONTENT, mode 600, owned by the server's user; umask first, so that no moment
+# exists when another user could open it.
+_pg_private_file() {
+    local file=$1 content=$2
+    (umask 077 && printf '%s\n' "$content" >"$file")
+    ((EUID != 0)) || chown postgres: "$file"
+}
+
+# The CA, the server's certificate for 127.0.0.1 and localhost, and a second CA that signed
+# nothing; made once per cluster directory with openssl (EC keys: quick to make).
+_pg_make_certificates() {
+    local tls="$_PG_CLUSTER_DIR/tls"
+    [[ -s "$tls/server.crt" && -s "$tls/server.key" && -s "$tls/ca.crt" && -s "$tls/wrong-ca.crt" ]] && return 0
+    if ! command -v openssl >/dev/null 2>&1; then
+        echo "error: openssl is needed to make the test cluster's TLS certificates (Debian package openssl)" >&2
+        return 1
+    fi
+    rm -rf "$tls"
+    (umask 077 && mkdir "$tls")
+    local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    {
+        openssl req -x509 "${ec[@]}" -keyout "$tls/ca.key" -out "$tls/ca.crt" -days 30 -subj "/CN=chikaya test CA" &&
+            openssl req -x509 "${ec[@]}" -keyout "$tls/wrong-ca.key" -out "$tls/wrong-ca.crt" -days 30 -subj "/CN=chikaya unrelated CA" &&
+            openssl req "${ec[@]}" -keyout "$tls/server.key" -out "$tls/server.csr" -subj "/CN=127.0.0.1" &&
+            printf 'subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost\n' >"$tls/server.ext" &&
+            openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial \
+                -out "$tls/server.crt" -days 30 -extfile "$tls/server.ext"
+    } >"$_PG_CLUSTER_DIR/openssl.log" 2>&1 || {
+        echo "error: openssl could not make the test certificates:" >&2
+        tail -n 20 "$_PG_CLUSTER_DIR/openssl.log" >&2
+        return 1
+    }
+    rm -f "$tls/ca.key" "$tls/wrong-ca.key" "$tls/server.csr" "$tls/server.ext" "$tls/ca.srl"
+    chmod 644 "$tls/ca.crt" "$tls/wrong-ca.crt" "$tls/server.crt"
+    chmod 711 "$tls"
+    if ((EUID == 0)); then chown -R postgres: "$tls"; fi
+}
+
 _pg_initdb() {
-    local options=(-D "$_PG_DATA" -U "$PG_CLUSTER_USER" -A trust -E UTF8 --locale=C.UTF-8 --no-sync)
+    local password
+    password=$(_pg_random_password)
+    _pg_private_file "$_PG_CLUSTER_DIR/superuser.password" "$password"
+    _pg_private_file "$_PG_CLUSTER_DIR/pgpass" "*:*:*:$PG_CLUSTER_USER:$password"
+    local options=(-D "$_PG_DATA" -U "$PG_CLUSTER_USER" -A scram-sha-256 --pwfile="$_PG_CLUSTER_DIR/superuser.password"
+        -E UTF8 --locale=C.UTF-8 --no-sync)
     "$_PG_BINDIR/initdb" --help 2>/dev/null | grep -q -- --no-instructions && options+=(--no-instructions)
     if ! _pg_as "$_PG_BINDIR/initdb" "${options[@]}" >"$_PG_CLUSTER_DIR/initdb.log" 2>&1; then
         echo "error: initdb failed in $_PG_DATA:" >&2
@@ -165,10 +229,10 @@ _pg_initdb() {
         return 1
     fi
     cat >"$_PG_DATA/pg_hba.conf" <<HBA
-# Written by scripts/lib/pg-cluster.sh: trust, on the unix socket and loopback only.
-local   all  all                 trust
-host    all  all  127.0.0.1/32   trust
-host    all  all  ::1/128        trust
+# Written by scripts/lib/pg-cluster.sh: a password (SCRAM) everywhere, loopback only; no trust.
+local   all  all                 scram-sha-256
+host    all  all  127.0.0.1/32   scram-sha-256
+host    all  all  ::1/128        scram-sha-256
 HBA
     ((EUID != 0)) || chown postgres: "$_PG_DATA/pg_hba.conf"
 }
@@ -212,14 +276,41 @@ _pg_create_database() {
         echo "error: database name '$db': use lower-case letters, digits and _" >&2
         return 1
     fi
-    local psql=("$_PG_PSQL" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$_PG_PORT" -U "$PG_CLUSTER_USER" -d postgres)
+    local psql=(env PGPASSFILE="$_PG_CLUSTER_DIR/pgpass" "$_PG_PSQL" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$_PG_PORT"
+        -U "$PG_CLUSTER_USER" -d postgres)
     if [[ -z "$("${psql[@]}" -tA -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]]; then
         "${psql[@]}" -c "CREATE DATABASE $db" >/dev/null
     fi
 }
 
+# DIR must be ours to use: made now, or already owned by us (or, as root, by postgres) and
+# closed to other users' writes. A directory or symlink someone else prepared at a predictable
+# path is refused: the server's data, password and keys would be theirs to read or replace.
+_pg_check_owned() {
+    local dir=$1 owner mode allowed
+    if [[ -L "$dir" ]]; then
+        echo "error: $dir is a symbolic link; refusing to use it for a database cluster" >&2
+        return 1
+    fi
+    owner=$(stat -c %u "$dir") mode=$(stat -c %a "$dir")
+    allowed=$EUID
+    ((EUID != 0)) || allowed="0 $(id -u postgres 2>/dev/null || echo 0)"
+    if [[ " $allowed " != *" $owner "* ]]; then
+        echo "error: $dir belongs to uid $owner, not to us; refusing to reuse it (remove it or choose another directory)" >&2
+        return 1
+    fi
+    if (((8#$mode & 8#022) != 0)); then
+        echo "error: $dir can be written by other users (mode $mode); refusing to use it" >&2
+        return 1
+    fi
+}
+
 _pg_prepare_dir() {
-    mkdir -p "$1"
+    if [[ -e "$1" || -L "$1" ]]; then
+        _pg_check_owned "$1" || return 1
+    else
+        (umask 077 && mkdir -p "$1")
+    fi
     local dir
     dir=$(cd "$1" && pwd -P)
     _pg_vars "$dir" || return 1
@@ -242,15 +333,27 @@ pg_cluster_start() {
         echo "error: a server already runs on $_PG_DATA (pid $pid)" >&2
         return 1
     fi
+    _pg_forget_trust_cluster || return 1
     [[ -f "$_PG_DATA/PG_VERSION" ]] || _pg_initdb || return 1
+    _pg_make_certificates || return 1
     _pg_start_server || return 1
     _pg_create_database "$db" || return 1
     _pg_export "$_PG_PORT" "$db" "$_PG_SOCKET_DIR"
 }
 
+# A cluster made by an earlier version of this file (trust authentication, no password) is
+# thrown away and made again: these clusters hold throwaway data only.
+_pg_forget_trust_cluster() {
+    [[ -f "$_PG_DATA/PG_VERSION" && ! -s "$_PG_CLUSTER_DIR/superuser.password" ]] || return 0
+    echo "note: $_PG_DATA was made with trust authentication; making it again with a password" >&2
+    pg_cluster_stop "$_PG_CLUSTER_DIR" || return 1
+    rm -rf "$_PG_DATA"
+}
+
 pg_cluster_reuse_or_start() {
     local db=${2:-chikaya}
     _pg_prepare_dir "$1" || return 1
+    _pg_forget_trust_cluster || return 1
     local pid port
     pid=$(_pg_postmaster_pid || true)
     port=$(cat "$_PG_CLUSTER_DIR/port" 2>/dev/null || true)
@@ -260,6 +363,7 @@ pg_cluster_reuse_or_start() {
         _PG_CLUSTER_PID=$pid _PG_PORT=$port _PG_SOCKET_DIR=$(_pg_socket_dir)
     else
         [[ -f "$_PG_DATA/PG_VERSION" ]] || _pg_initdb || return 1
+        _pg_make_certificates || return 1
         # The same port as last time when it is still free.
         if [[ -n "$port" ]] && port_is_listening "$port"; then port=; fi
         _pg_start_server "$port" || return 1
