@@ -1,6 +1,12 @@
 import CLibPQ
 import Foundation
 
+/// How a session reaches its server, for the start-up warning about plain text on a network.
+public enum PostgresTransport: Sendable, Equatable {
+    case unixSocket
+    case tcp(host: String, encrypted: Bool)
+}
+
 /// One connection to PostgreSQL through libpq. Owns its `PGconn`, closed in `deinit` only.
 ///
 /// Not `Sendable`: libpq's synchronous calls block, so a connection lives on one dedicated
@@ -93,6 +99,13 @@ public final class PostgresConnection {
 
     /// True while libpq considers the connection open.
     public var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// How this session reaches the server: through a Unix socket, or TCP with or without TLS.
+    public var transport: PostgresTransport {
+        let host = PQhost(handle).map { String(cString: $0) } ?? ""
+        if host.isEmpty || host.hasPrefix("/") || host.hasPrefix("@") { return .unixSocket }
+        return .tcp(host: host, encrypted: PQsslInUse(handle) == 1)
+    }
 
     /// The server's process id for this session (for logs and tests).
     public var backendPID: Int32 { PQbackendPID(handle) }

@@ -18,14 +18,24 @@ public final class TestCluster: Sendable {
         let environment = ProcessInfo.processInfo.environment
         bindir = environment["CHIKAYA_TEST_PG_BINDIR"] ?? "/usr/lib/postgresql/15/bin"
         runAs = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
-        directory = NSTemporaryDirectory() + "chikaya-cluster-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // mkdtemp: a fresh directory of ours (mode 700), never one someone prepared at a guessed path.
+        var template = Array((NSTemporaryDirectory() + "chikaya-cluster-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw CommandFailed(description: "mkdtemp failed: errno \(errno)") }
+        directory = String(cString: made)
+        // A password for the superuser, and SCRAM on every connection: no trust on TCP.
+        let password = (0..<24).map { _ in String(UInt8.random(in: 0...15), radix: 16) }.joined()
+        let passwordFile = directory + "/superuser.password"
+        guard FileManager.default.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw CommandFailed(description: "cannot write \(passwordFile)")
+        }
         if getuid() == 0 {
-            _ = try Self.shell(["/bin/chown", "postgres", directory])
+            _ = try Self.shell(["/bin/chown", "-R", "postgres", directory])
         }
         port = try Self.freePort()
-        url = "postgresql://postgres@127.0.0.1:\(port)/postgres"
-        _ = try Self.shell(runAs + ["\(bindir)/initdb", "-D", "\(directory)/data", "-A", "trust", "-U", "postgres", "--no-sync"])
+        url = "postgresql://postgres:\(password)@127.0.0.1:\(port)/postgres"
+        _ = try Self.shell(runAs + ["\(bindir)/initdb", "-D", "\(directory)/data", "-A", "scram-sha-256", "--pwfile", passwordFile,
+                                    "-U", "postgres", "--no-sync"])
         try start()
     }
 

@@ -30,6 +30,7 @@ struct LoopConnection {
     mutating func open() throws(PostgresError) -> (connection: PostgresConnection, isNew: Bool) {
         if let current { return (current, false) }
         let connection = try Database(configuration: configuration, role: role).connect()
+        Database.warnIfPlainText(connection, logger: logger)
         try prepare(connection)
         for channel in channels { try connection.listen(channel) }
         current = connection
