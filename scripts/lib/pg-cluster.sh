@@ -38,6 +38,11 @@ PG_CLUSTER_USER=${PG_CLUSTER_USER:-chikaya}
 _PG_CLUSTER_DIR=
 _PG_CLUSTER_PID=
 
+# URL with its password replaced by ***, for printing.
+pg_url_without_password() {
+    printf '%s\n' "$1" | sed 's#^\([a-z]*://[^:/@]*\):[^@]*@#\1:***@#'
+}
+
 # The directory with initdb, pg_ctl and postgres: pg_config's, else the newest Debian one, else PATH.
 pg_bindir() {
     local dir
