@@ -45,6 +45,9 @@ enum ComplaintReport {
             out.append("  department      \(d.department)  confidence \(String(format: "%.3f", d.confidence))  runner-up \(d.runnerUp ?? "-")")
             out.append("  rules version   \(d.rulesVersion)")
             out.append("  decided         \(d.decidedAt.formatted(.iso8601)) by \(d.workerID)")
+            if let duplicate = d.duplicateOf {
+                out.append("  possible duplicate of \(duplicate), similarity \(String(format: "%.2f", d.duplicateSimilarity ?? 0))")
+            }
             let matches = (try? JSONDecoder().decode([StoredMatch].self, from: Data(d.matchesJSON.utf8))) ?? []
             if matches.isEmpty {
                 out.append("  matches         none")

@@ -13,11 +13,13 @@ enum ComplaintsCommand: Command {
            chikaya complaints set-status REFERENCE STATUS [--note TEXT]
            chikaya complaints reassign REFERENCE DEPARTMENT --note TEXT
 
-      list        newest first: reference, age, status, department, arrondissement and the first
-                  words of the text (default --limit 50, at most 100000); --late keeps those
-                  past their department's time to first action or to resolution
+      list        newest first: reference, age, status, department, arrondissement, the earlier
+                  complaint it probably repeats (duplicate of) and the first words of the text
+                  (default --limit 50, at most 100000); --late keeps those past their
+                  department's time to first action or to resolution
       show        the complaint with the citizen's contact details, its attachments, the routing
-                  decision and its explanation, and every event and notification
+                  decision and its explanation (with a possible duplicate), and every event and
+                  notification
       set-status  move to in_progress, resolved, rejected (needs --note: the reason the citizen
                   reads) or back to in_progress (reopen); the database refuses any other move
       reassign    give the complaint to another department (a manual correction); the note is
@@ -89,10 +91,10 @@ enum ComplaintsCommand: Command {
             let listed = complaints.map { ListedComplaint($0) }
             print(TextOutput.jsonSafe(String(decoding: try encoder.encode(listed), as: UTF8.self)))
         case .tsv:
-            print("reference\tsubmitted_at\tage_seconds\tstatus\tdepartment\tarrondissement\texcerpt")
+            print("reference\tsubmitted_at\tage_seconds\tstatus\tdepartment\tarrondissement\tduplicate_of\texcerpt")
             for c in complaints {
                 let fields = [c.reference, c.submittedAt.formatted(.iso8601), String(Int(c.ageSeconds)), c.status,
-                              c.department ?? "", c.arrondissement ?? "", firstWords(c.excerpt)]
+                              c.department ?? "", c.arrondissement ?? "", c.duplicateOf ?? "", firstWords(c.excerpt)]
                 print(fields.map(tsvField).joined(separator: "\t"))
             }
         case .table:
@@ -100,10 +102,11 @@ enum ComplaintsCommand: Command {
                 print("no complaint matches")
                 return 0
             }
-            var table = TextTable(["REFERENCE", "AGE", "STATUS", "DEPARTMENT", "ARRONDISSEMENT", "TEXT"], rightAligned: [1])
+            var table = TextTable(["REFERENCE", "AGE", "STATUS", "DEPARTMENT", "ARRONDISSEMENT", "DUPLICATE OF", "TEXT"],
+                                  rightAligned: [1])
             for c in complaints {
                 table.add([c.reference, Duration.human(c.ageSeconds), c.status, c.department ?? "-",
-                           c.arrondissement ?? "-", firstWords(c.excerpt)])
+                           c.arrondissement ?? "-", c.duplicateOf ?? "-", firstWords(c.excerpt)])
             }
             print(table.render())
         }
@@ -118,6 +121,7 @@ enum ComplaintsCommand: Command {
         let status: String
         let department: String?
         let arrondissement: String?
+        let duplicateOf: String?
         let excerpt: String
 
         init(_ c: ComplaintSummary) {
@@ -127,6 +131,7 @@ enum ComplaintsCommand: Command {
             status = c.status
             department = c.department
             arrondissement = c.arrondissement
+            duplicateOf = c.duplicateOf
             excerpt = ComplaintsCommand.firstWords(c.excerpt)
         }
     }

@@ -63,15 +63,18 @@ enum StatsCommand: Command {
         if !s.bouncingOffices.isEmpty {
             out.append("OFFICES THAT BOUNCE   \(s.bouncingOffices.joined(separator: ", ")) (their complaints reach nobody)")
         }
+        out.append("possible duplicates   \(s.duplicates) (\(percent(s.routed > 0 ? Double(s.duplicates) / Double(s.routed) : nil)) of routed)")
         let missing = s.departments.filter { !$0.hasContact }.map(\.department)
         out.append("department contacts   \(missing.isEmpty ? "every department listed has one" : "missing for " + missing.joined(separator: ", "))"
                    + (s.deliveriesWaiting > 0 ? "; \(s.deliveriesWaiting) deliveries waiting" : ""))
         out.append("")
-        var departments = TextTable(["DEPARTMENT", "COMPLAINTS", "ROUTED", "REASSIGNED", "SHARE", "RESOLVED", "MEDIAN TO RESOLVED", "LATE"],
-                                    rightAligned: [1, 2, 3, 4, 5, 6, 7])
+        var departments = TextTable(["DEPARTMENT", "COMPLAINTS", "ROUTED", "REASSIGNED", "SHARE", "DUPLICATES", "RESOLVED",
+                                     "MEDIAN TO RESOLVED", "LATE"],
+                                    rightAligned: [1, 2, 3, 4, 5, 6, 7, 8])
         for d in s.departments {
             departments.add([d.department, String(d.complaints), String(d.routed), String(d.reassignedByHand),
-                             percent(d.reassignedShare), String(d.resolved), age(d.medianSecondsToResolved), String(d.late)])
+                             percent(d.reassignedShare), String(d.duplicates), String(d.resolved),
+                             age(d.medianSecondsToResolved), String(d.late)])
         }
         out.append(departments.render())
         out.append("")

@@ -37,9 +37,9 @@ enum PrivilegeMatrix {
             "admin": "SELECT INSERT(version,source,file_name,note)",
         ]),
         "routing_decisions": (true, [
-            "worker": "SELECT INSERT(complaint_id,department,confidence,runner_up,matches,rules_version,worker_id)",
+            "worker": "SELECT INSERT(complaint_id,department,confidence,runner_up,matches,rules_version,worker_id,text_keys,duplicate_of,duplicate_similarity)",
             "notifier": "SELECT", "staff": "SELECT", "admin": "SELECT",
-            "readonly": "SELECT(complaint_id,department,confidence,runner_up,rules_version,decided_at)",
+            "readonly": "SELECT(complaint_id,department,confidence,runner_up,rules_version,decided_at,duplicate_of,duplicate_similarity)",
         ]),
         "complaint_events": (true, [
             "notifier": "SELECT", "staff": "SELECT", "admin": "SELECT",

@@ -37,6 +37,8 @@ public struct ComplaintSummary: Sendable, Codable {
     public let arrondissement: String?
     /// The beginning of the body (the database sends no more than this, not whole bodies).
     public let excerpt: String
+    /// The reference of the earlier open complaint the router found this one probably repeats.
+    public let duplicateOf: String?
 }
 
 /// Everything `complaints show` prints about one complaint.
@@ -76,6 +78,9 @@ public struct ComplaintDetail: Sendable {
         public let rulesVersion: String
         public let workerID: String
         public let decidedAt: Date
+        /// The earlier complaint this one probably repeats (its reference), and how alike.
+        public let duplicateOf: String?
+        public let duplicateSimilarity: Double?
     }
 
     /// One row of `complaint_events`.
@@ -117,22 +122,24 @@ public enum ComplaintQueries {
     /// Newest first. Only the first 200 characters of each body leave the server.
     public static func list(_ filter: ComplaintFilter, on db: PostgresConnection) throws(PostgresError) -> [ComplaintSummary] {
         let result = try db.query("""
-            SELECT reference, submitted_at, extract(epoch FROM now() - submitted_at)::float8,
-                   status, department, arrondissement, left(body, 200)
-            FROM complaints
-            WHERE ($1::text IS NULL OR department = $1)
-              AND ($2::text IS NULL OR status = $2)
-              AND ($3::text IS NULL OR arrondissement = $3)
-              AND ($4::float8 IS NULL OR submitted_at <= now() - make_interval(secs => $4::float8))
-              AND (NOT $6::boolean OR id IN (SELECT complaint_id FROM late_complaints))
-            ORDER BY submitted_at DESC, id DESC
+            SELECT c.reference, c.submitted_at, extract(epoch FROM now() - c.submitted_at)::float8,
+                   c.status, c.department, c.arrondissement, left(c.body, 200),
+                   (SELECT dup.reference FROM routing_decisions rd JOIN complaints dup ON dup.id = rd.duplicate_of
+                    WHERE rd.complaint_id = c.id)
+            FROM complaints c
+            WHERE ($1::text IS NULL OR c.department = $1)
+              AND ($2::text IS NULL OR c.status = $2)
+              AND ($3::text IS NULL OR c.arrondissement = $3)
+              AND ($4::float8 IS NULL OR c.submitted_at <= now() - make_interval(secs => $4::float8))
+              AND (NOT $6::boolean OR c.id IN (SELECT complaint_id FROM late_complaints))
+            ORDER BY c.submitted_at DESC, c.id DESC
             LIMIT $5
             """, [filter.department, filter.status, filter.arrondissement, filter.olderThanSeconds, filter.limit,
                   filter.lateOnly])
         return try result.rows.map { row throws(PostgresError) in
             ComplaintSummary(reference: try row.decode(0), submittedAt: try row.decode(1), ageSeconds: try row.decode(2),
                              status: try row.decode(3), department: try row.decode(4), arrondissement: try row.decode(5),
-                             excerpt: try row.decode(6))
+                             excerpt: try row.decode(6), duplicateOf: try row.decode(7))
         }
     }
 
@@ -161,8 +168,10 @@ public enum ComplaintQueries {
         }
 
         let decisions = try db.query("""
-            SELECT department, confidence, runner_up, matches::text, rules_version, worker_id, decided_at
-            FROM routing_decisions WHERE complaint_id = $1
+            SELECT rd.department, rd.confidence, rd.runner_up, rd.matches::text, rd.rules_version, rd.worker_id,
+                   rd.decided_at, dup.reference, rd.duplicate_similarity
+            FROM routing_decisions rd LEFT JOIN complaints dup ON dup.id = rd.duplicate_of
+            WHERE rd.complaint_id = $1
             """, [id])
         var decision: ComplaintDetail.Decision?
         if decisions.count > 0 {
@@ -170,7 +179,8 @@ public enum ComplaintQueries {
             decision = ComplaintDetail.Decision(department: try row.decode(0), confidence: try row.decode(1),
                                                 runnerUp: try row.decode(2), matchesJSON: try row.decode(3),
                                                 rulesVersion: try row.decode(4), workerID: try row.decode(5),
-                                                decidedAt: try row.decode(6))
+                                                decidedAt: try row.decode(6), duplicateOf: try row.decode(7),
+                                                duplicateSimilarity: try row.decode(8))
         }
 
         let events = try db.query("""

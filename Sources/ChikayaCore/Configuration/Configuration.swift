@@ -1,6 +1,7 @@
 import Foundation
 import Mail
 import Metrics
+import Routing
 
 /// Every setting of the product, loaded once at start-up from `config/chikaya.conf` (or the file
 /// named by `CHIKAYA_CONFIG`) and overridden by environment variables, then validated.
@@ -54,6 +55,12 @@ public struct Configuration: Sendable {
         let address = mailFrom.split(separator: "<").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "> ")) } ?? mailFrom
         return address.split(separator: "@").last.map(String.init) ?? "chikaya.invalid"
     }
+    /// Possible duplicates: how far back an open complaint is compared (0 turns the lookup off),
+    /// from which similarity two are linked, and how many of the newest open complaints of one
+    /// arrondissement and department are compared with each batch.
+    public var duplicateWindowDays: Double = 7
+    public var duplicateThreshold: Double = TextSimilarity.defaultThreshold
+    public var duplicateCandidates: Int = 50
 
     /// Test-only fault injection, set through the environment by the integration tests:
     /// slow down each classification, or make routing throw for complaints containing a marker.
@@ -179,6 +186,21 @@ public struct Configuration: Sendable {
                 throw ReasonError(reason: "'\(v)' is not one of + - = _")
             }
             c.inboundDelimiter = v
+        },
+        Key(name: "duplicates.window_days", environment: "CHIKAYA_DUPLICATES_WINDOW_DAYS", help: "an open complaint this recent can be a new one's duplicate; 0 turns the lookup off") { c, v throws(ReasonError) in
+            guard let n = Double(v), (0...365).contains(n) else {
+                throw ReasonError(reason: "'\(v)' is not a number of days from 0 to 365")
+            }
+            c.duplicateWindowDays = n
+        },
+        Key(name: "duplicates.threshold", environment: "CHIKAYA_DUPLICATES_THRESHOLD", help: "text similarity (0..1) from which two complaints are linked") { c, v throws(ReasonError) in
+            guard let n = Double(v), n > 0, n <= 1 else {
+                throw ReasonError(reason: "'\(v)' is not a similarity above 0 and at most 1")
+            }
+            c.duplicateThreshold = n
+        },
+        Key(name: "duplicates.candidates", environment: "CHIKAYA_DUPLICATES_CANDIDATES", help: "newest open complaints per arrondissement and department compared with a batch") { c, v throws(ReasonError) in
+            c.duplicateCandidates = try integer(v, 1...10_000)
         },
         Key(name: "test.slow_classify_ms", environment: "CHIKAYA_TEST_SLOW_CLASSIFY_MS", help: "tests only: sleep this long per classification") { c, v throws(ReasonError) in
             c.testSlowClassifyMilliseconds = try integer(v, 0...60_000)

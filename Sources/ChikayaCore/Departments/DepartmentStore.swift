@@ -70,6 +70,9 @@ public struct DepartmentDelivery: Sendable {
     /// Terms that counted for this department in the routing decision, in order, without repeats.
     public let matchedTerms: [String]
     public let attachments: [Attachment]
+    /// The earlier open complaint this one probably repeats (its reference), and how alike.
+    public var duplicateOf: String? = nil
+    public var duplicateSimilarity: Double? = nil
 }
 
 /// One complaint line of a digest.
@@ -236,7 +239,8 @@ public enum DepartmentStore {
                        WHERE m->>'status' = 'counted' AND m->>'department' = d.code
                        GROUP BY m->>'text') t), '[]'::jsonb)::text,
                    coalesce((SELECT jsonb_agg(jsonb_build_array(f.file_name, f.storage_key) ORDER BY f.id)
-                             FROM attachments f WHERE f.complaint_id = c.id), '[]'::jsonb)::text
+                             FROM attachments f WHERE f.complaint_id = c.id), '[]'::jsonb)::text,
+                   (SELECT dup.reference FROM complaints dup WHERE dup.id = r.duplicate_of), r.duplicate_similarity
             FROM notifications n
             JOIN complaints c ON c.id = n.complaint_id
             LEFT JOIN complaint_events e ON e.id = n.event_id
@@ -249,7 +253,7 @@ public enum DepartmentStore {
         guard let row = result.rows.first else { return nil }
         let terms = (try? JSONDecoder().decode([String].self, from: Data(try row.decode(16, as: String.self).utf8))) ?? []
         let files = (try? JSONDecoder().decode([[String]].self, from: Data(try row.decode(17, as: String.self).utf8))) ?? []
-        return DepartmentDelivery(
+        var delivery = DepartmentDelivery(
             reference: try row.decode(0), departmentCode: try row.decode(1), departmentNameFR: try row.decode(2),
             departmentNameAR: try row.decode(3), arrondissementFR: try row.decode(4), arrondissementAR: try row.decode(5),
             submittedAt: try row.decode(6), body: try row.decode(7), anonymous: try row.decode(8),
@@ -257,6 +261,9 @@ public enum DepartmentStore {
             replyTo: try row.decode(12), fromDepartment: try row.decode(13), note: try row.decode(14),
             confidence: try row.decode(15), matchedTerms: terms,
             attachments: files.compactMap { $0.count == 2 ? .init(fileName: $0[0], storageKey: $0[1]) : nil })
+        delivery.duplicateOf = try row.decode(18)
+        delivery.duplicateSimilarity = try row.decode(19)
+        return delivery
     }
 
     /// The day a digest run belongs to (Casablanca's calendar), and the time its ages and

@@ -58,8 +58,18 @@ public struct DepartmentMailRenderer: Sendable {
         return message
     }
 
-    /// One line: the terms that routed the complaint here and the confidence, or who moved it.
+    /// One line: the terms that routed the complaint here and the confidence, or who moved it,
+    /// and the earlier complaint it probably repeats when the router found one.
     func explanation(_ delivery: DepartmentDelivery, arabic: Bool) -> String {
+        let routing = routingExplanation(delivery, arabic: arabic)
+        guard let duplicate = delivery.duplicateOf else { return routing }
+        let similarity = String(format: "%.2f", delivery.duplicateSimilarity ?? 0)
+        return arabic
+            ? "\(routing) — تكرار محتمل للشكاية \(duplicate)، التشابه \(similarity)"
+            : "\(routing) — doublon possible de \(duplicate), similarité \(similarity)"
+    }
+
+    private func routingExplanation(_ delivery: DepartmentDelivery, arabic: Bool) -> String {
         if let previous = delivery.fromDepartment {
             return arabic ? "أعيد توجيهها من «\(previous)»" : "réaffectée depuis « \(previous) »"
         }

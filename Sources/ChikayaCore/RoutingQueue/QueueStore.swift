@@ -18,6 +18,21 @@ public struct RoutingOutcome: Sendable {
     public let confidence: Double
     public let runnerUp: String?
     public let matchesJSON: String
+    /// The text's `TextSimilarity` keys, kept for later complaints to compare with (nil: none kept).
+    public var textKeys: [Int32]?
+    /// The earlier open complaint this one probably repeats, and how alike their texts are.
+    public var duplicate: DuplicateLink?
+
+    public init(complaintID: Int64, department: String, confidence: Double, runnerUp: String?, matchesJSON: String,
+                textKeys: [Int32]? = nil, duplicate: DuplicateLink? = nil) {
+        self.complaintID = complaintID
+        self.department = department
+        self.confidence = confidence
+        self.runnerUp = runnerUp
+        self.matchesJSON = matchesJSON
+        self.textKeys = textKeys
+        self.duplicate = duplicate
+    }
 }
 
 /// What `finish` wrote: complaints newly decided, and queue entries removed.
@@ -103,10 +118,13 @@ public enum QueueStore {
         let result = try db.query("""
             WITH input AS (
                 SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
-                    complaint_id bigint, department text, confidence float8, runner_up text, matches jsonb)
+                    complaint_id bigint, department text, confidence float8, runner_up text, matches jsonb,
+                    text_keys integer[], duplicate_of bigint, duplicate_similarity float8)
             ), decided AS (
-                INSERT INTO routing_decisions (complaint_id, department, confidence, runner_up, matches, rules_version, worker_id)
-                SELECT i.complaint_id, i.department, i.confidence, i.runner_up, i.matches, $2, $3
+                INSERT INTO routing_decisions (complaint_id, department, confidence, runner_up, matches, rules_version, worker_id,
+                                               text_keys, duplicate_of, duplicate_similarity)
+                SELECT i.complaint_id, i.department, i.confidence, i.runner_up, i.matches, $2, $3,
+                       i.text_keys, i.duplicate_of, i.duplicate_similarity
                 FROM input i
                 -- A complaint another system already assigned by hand gets no router decision
                 -- that would contradict it; its queue entry is still finished below.
@@ -128,6 +146,44 @@ public enum QueueStore {
             """, [PostgresJSON(outcomesJSON(outcomes)), rulesVersion, worker])
         let row = try result.single()
         return FinishCounts(decided: try row.decode(0), assigned: try row.decode(1), removed: try row.decode(2))
+    }
+
+    /// The newest open complaints (assigned or in progress, submitted within `windowDays`) of each
+    /// arrondissement and department of `groups`, at most `perGroup` each, with the text keys
+    /// their decision kept: one query for a whole batch, each group read through
+    /// `complaints_open_by_area` newest first.
+    public static func duplicateCandidates(groups: [DuplicateGroup], windowDays: Double, perGroup: Int,
+                                           on db: PostgresConnection) throws(PostgresError) -> [DuplicateCandidate] {
+        guard !groups.isEmpty else { return [] }
+        var json = "["
+        for (k, group) in groups.enumerated() {
+            if k > 0 { json += "," }
+            json += "{\"arrondissement\":\(JSONText.quote(group.arrondissement)),\"department\":\(JSONText.quote(group.department))}"
+        }
+        json += "]"
+        let result = try db.query("""
+            SELECT g.arrondissement, g.department, o.id, o.reference, rd.text_keys::text
+            FROM jsonb_to_recordset($1::jsonb) AS g(arrondissement text, department text)
+            CROSS JOIN LATERAL (
+                SELECT c.id, c.reference FROM complaints c
+                WHERE c.arrondissement = g.arrondissement AND c.department = g.department
+                  AND c.status IN ('assigned', 'in_progress')
+                  AND c.submitted_at >= now() - $2::float8 * interval '1 day'
+                ORDER BY c.submitted_at DESC, c.id DESC
+                LIMIT $3
+            ) o
+            JOIN routing_decisions rd ON rd.complaint_id = o.id
+            WHERE rd.text_keys IS NOT NULL
+            """, [PostgresJSON(json), windowDays, perGroup])
+        var candidates: [DuplicateCandidate] = []
+        candidates.reserveCapacity(result.count)
+        for row in result.rows {
+            candidates.append(DuplicateCandidate(
+                group: DuplicateGroup(arrondissement: try row.decode(0), department: try row.decode(1)),
+                complaintID: try row.decode(2), reference: try row.decode(3),
+                textKeys: DuplicateCandidate.parseKeys(try row.decode(4, as: String.self))))
+        }
+        return candidates
     }
 
     /// Records a failed attempt: back to pending after `retryAfter` seconds, or dead once the
@@ -210,7 +266,19 @@ public enum QueueStore {
             json += JSONText.quote(outcome.department)
             json += ",\"confidence\":\(outcome.confidence.isFinite ? outcome.confidence : 0),\"runner_up\":"
             json += outcome.runnerUp.map(JSONText.quote) ?? "null"
-            json += ",\"matches\":\(outcome.matchesJSON)}"
+            json += ",\"matches\":\(outcome.matchesJSON)"
+            if let keys = outcome.textKeys {
+                json += ",\"text_keys\":["
+                for (k, key) in keys.enumerated() {
+                    if k > 0 { json += "," }
+                    json += String(key)
+                }
+                json += "]"
+            }
+            if let link = outcome.duplicate {
+                json += ",\"duplicate_of\":\(link.complaintID),\"duplicate_similarity\":\(min(1, max(0, link.similarity)))"
+            }
+            json += "}"
         }
         return json + "]"
     }

@@ -161,6 +161,9 @@ struct RoutingLoop {
                 failures.append((complaint, "\(error)"))
             }
         }
+        if configuration.duplicateWindowDays > 0 && !outcomes.isEmpty {
+            try findDuplicates(&outcomes, batch: batch, on: db)
+        }
         var written = 0
         if !outcomes.isEmpty {
             do {
@@ -211,6 +214,31 @@ struct RoutingLoop {
         logger.info("batch_routed", [("loop", id), ("claimed", batch.count), ("decided", written),
                                      ("failed", failures.count),
                                      ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
+    }
+
+    /// Keeps each outcome's text keys and links it to the most alike earlier open complaint of its
+    /// arrondissement and department: one query for the batch's groups, the comparison here.
+    private func findDuplicates(_ outcomes: inout [RoutingOutcome], batch: [ClaimedComplaint],
+                                on db: PostgresConnection) throws(PostgresError) {
+        var byID: [Int64: ClaimedComplaint] = [:]
+        for complaint in batch { byID[complaint.id] = complaint }
+        var items: [DuplicateFinder.Item] = []
+        items.reserveCapacity(outcomes.count)
+        var groups = Set<DuplicateGroup>()
+        for k in outcomes.indices {
+            guard let complaint = byID[outcomes[k].complaintID] else { continue }
+            let keys = TextSimilarity.keys(of: complaint.body)
+            outcomes[k].textKeys = keys
+            let group = complaint.arrondissement.map { DuplicateGroup(arrondissement: $0, department: outcomes[k].department) }
+            if let group, !keys.isEmpty { groups.insert(group) }
+            items.append(DuplicateFinder.Item(complaintID: outcomes[k].complaintID, group: group, textKeys: keys))
+        }
+        let candidates = try QueueStore.duplicateCandidates(groups: Array(groups), windowDays: configuration.duplicateWindowDays,
+                                                            perGroup: configuration.duplicateCandidates, on: db)
+        let links = DuplicateFinder.links(for: items, candidates: candidates, threshold: configuration.duplicateThreshold)
+        var linkByID: [Int64: DuplicateLink] = [:]
+        for (item, link) in zip(items, links) where link != nil { linkByID[item.complaintID] = link }
+        for k in outcomes.indices { outcomes[k].duplicate = linkByID[outcomes[k].complaintID] }
     }
 
     private func classify(_ complaint: ClaimedComplaint, with classifier: Classifier) throws -> Classification {

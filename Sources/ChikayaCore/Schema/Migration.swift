@@ -45,5 +45,6 @@ public enum Migrations {
         RoutingClaimIndexSchema.migration,
         SecuritySchema.migration,
         InboundSchema.migration,
+        DuplicatesSchema.migration,
     ]
 }

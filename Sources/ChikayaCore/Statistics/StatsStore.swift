@@ -22,6 +22,9 @@ public struct Stats: Sendable, Codable {
         public let late: Int
         /// False when the department has no default contact: its deliveries wait.
         public let hasContact: Bool
+        /// Complaints of the window routed here that the router found probably repeat an earlier
+        /// open one.
+        public let duplicates: Int
     }
 
     /// One arrondissement's count ("none" for complaints without one).
@@ -52,6 +55,8 @@ public struct Stats: Sendable, Codable {
     public let late: Int
     /// Department deliveries waiting for a contact to be set.
     public let deliveriesWaiting: Int
+    /// Complaints of the window linked to an earlier open complaint as a possible duplicate.
+    public let duplicates: Int
     public let departments: [Department]
     public let arrondissements: [Arrondissement]
     /// Office addresses on the suppression list (`department/arrondissement address`): urgent,
@@ -111,13 +116,15 @@ public enum StatsStore {
         let departmentRows = try db.query("""
             WITH window_complaints AS (
                 SELECT c.id, c.department, rd.department AS routed_to,
-                       rd.complaint_id IS NOT NULL AND \(corrected) AS corrected
+                       rd.complaint_id IS NOT NULL AND \(corrected) AS corrected,
+                       rd.duplicate_of IS NOT NULL AS duplicate
                 FROM complaints c LEFT JOIN routing_decisions rd ON rd.complaint_id = c.id
                 WHERE c.submitted_at >= now() - make_interval(secs => $1::float8)
             ), held AS (
                 SELECT department, count(*) AS n FROM window_complaints WHERE department IS NOT NULL GROUP BY department
             ), routed AS (
-                SELECT routed_to AS department, count(*) AS n, count(*) FILTER (WHERE corrected) AS corrected
+                SELECT routed_to AS department, count(*) AS n, count(*) FILTER (WHERE corrected) AS corrected,
+                       count(*) FILTER (WHERE duplicate) AS duplicates
                 FROM window_complaints WHERE routed_to IS NOT NULL GROUP BY routed_to
             ), first_resolved AS (
                 SELECT DISTINCT ON (e.complaint_id) e.complaint_id, e.to_department AS department, e.at
@@ -136,7 +143,8 @@ public enum StatsStore {
             )
             SELECT d.code, coalesce(h.n, 0), coalesce(r.n, 0), coalesce(r.corrected, 0),
                    coalesce(s.n, 0), s.median::float8, coalesce(l.n, 0),
-                   EXISTS (SELECT 1 FROM department_contacts dc WHERE dc.department = d.code AND dc.arrondissement IS NULL)
+                   EXISTS (SELECT 1 FROM department_contacts dc WHERE dc.department = d.code AND dc.arrondissement IS NULL),
+                   coalesce(r.duplicates, 0)
             FROM departments d
             LEFT JOIN held h ON h.department = d.code
             LEFT JOIN routed r ON r.department = d.code
@@ -151,7 +159,8 @@ public enum StatsStore {
                                     reassignedByHand: correctedHere,
                                     reassignedShare: routedHere > 0 ? Double(correctedHere) / Double(routedHere) : nil,
                                     resolved: try row.decode(4), medianSecondsToResolved: try row.decode(5),
-                                    late: try row.decode(6), hasContact: try row.decode(7))
+                                    late: try row.decode(6), hasContact: try row.decode(7),
+                                    duplicates: try row.decode(8))
         }
 
         let areaRows = try db.query("""
@@ -180,6 +189,7 @@ public enum StatsStore {
                      queueOldestSeconds: try totals.decode(8), notificationsSent: try totals.decode(9),
                      notificationsPending: try totals.decode(10), notificationsFailed: try totals.decode(11),
                      late: try totals.decode(12), deliveriesWaiting: try totals.decode(13),
+                     duplicates: departments.reduce(0) { $0 + $1.duplicates },
                      departments: departments, arrondissements: areas)
         stats.bouncingOffices = try InboundStore.bouncedOffices(on: db).map {
             "\($0.department)/\($0.arrondissement ?? "default") \($0.address)"

@@ -1,0 +1,86 @@
+import Routing
+
+/// An arrondissement and a department: duplicates are only looked for inside one.
+public struct DuplicateGroup: Sendable, Hashable {
+    public let arrondissement: String
+    public let department: String
+
+    public init(arrondissement: String, department: String) {
+        self.arrondissement = arrondissement
+        self.department = department
+    }
+}
+
+/// An earlier open complaint that a new one of its group may repeat.
+public struct DuplicateCandidate: Sendable {
+    public let group: DuplicateGroup
+    public let complaintID: Int64
+    public let reference: String
+    public let textKeys: [Int32]
+
+    public init(group: DuplicateGroup, complaintID: Int64, reference: String, textKeys: [Int32]) {
+        self.group = group
+        self.complaintID = complaintID
+        self.reference = reference
+        self.textKeys = textKeys
+    }
+
+    /// Reads PostgreSQL's text form of an integer array (`{1,-2,3}`); anything unreadable is skipped.
+    static func parseKeys(_ text: String) -> [Int32] {
+        text.trimmingPrefix("{").split(whereSeparator: { $0 == "," || $0 == "}" }).compactMap { Int32($0) }
+    }
+}
+
+/// The link from a complaint to the earlier one it probably repeats.
+public struct DuplicateLink: Sendable, Equatable {
+    public let complaintID: Int64
+    public let similarity: Double
+}
+
+/// Picks, for each complaint of a batch, the most alike earlier open complaint of its
+/// arrondissement and department: among the candidates read from the database and the complaints
+/// before it in the same batch. Pure, so that the choice is tested without a database.
+public enum DuplicateFinder {
+    /// One routed complaint of the batch, as the finder needs it.
+    public struct Item: Sendable {
+        public let complaintID: Int64
+        public let group: DuplicateGroup?
+        public let textKeys: [Int32]
+
+        public init(complaintID: Int64, group: DuplicateGroup?, textKeys: [Int32]) {
+            self.complaintID = complaintID
+            self.group = group
+            self.textKeys = textKeys
+        }
+    }
+
+    /// The link of each item (nil: none reaches `threshold`), in the items' order. An earlier
+    /// complaint is one with a smaller id; on equal similarity the older complaint wins, as the
+    /// first report of a problem is the one to follow.
+    public static func links(for items: [Item], candidates: [DuplicateCandidate], threshold: Double) -> [DuplicateLink?] {
+        var byGroup: [DuplicateGroup: [(id: Int64, keys: [Int32])]] = [:]
+        for candidate in candidates {
+            byGroup[candidate.group, default: []].append((candidate.complaintID, candidate.textKeys))
+        }
+        // In id order, so that a complaint of the batch can be linked to an earlier one of the batch.
+        let order = items.indices.sorted { items[$0].complaintID < items[$1].complaintID }
+        var result = [DuplicateLink?](repeating: nil, count: items.count)
+        for index in order {
+            let item = items[index]
+            guard let group = item.group, !item.textKeys.isEmpty else { continue }
+            var best: DuplicateLink?
+            for earlier in byGroup[group, default: []] where earlier.id < item.complaintID {
+                let similarity = TextSimilarity.similarity(item.textKeys, earlier.keys)
+                guard similarity >= threshold else { continue }
+                if let current = best,
+                   similarity < current.similarity || (similarity == current.similarity && earlier.id > current.complaintID) {
+                    continue
+                }
+                best = DuplicateLink(complaintID: earlier.id, similarity: similarity)
+            }
+            result[index] = best
+            byGroup[group, default: []].append((item.complaintID, item.textKeys))
+        }
+        return result
+    }
+}

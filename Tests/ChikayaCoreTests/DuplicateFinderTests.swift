@@ -1,0 +1,45 @@
+import Testing
+@testable import ChikayaCore
+
+/// The choice of the earlier complaint, without a database.
+@Suite struct DuplicateFinderTests {
+    let anfa = DuplicateGroup(arrondissement: "anfa", department: "proprete")
+    let maarif = DuplicateGroup(arrondissement: "maarif", department: "proprete")
+
+    @Test func bestEarlierOfTheSameGroupWins() {
+        let candidates = [
+            DuplicateCandidate(group: anfa, complaintID: 1, reference: "CC-1", textKeys: [1, 2, 3, 4]),
+            DuplicateCandidate(group: anfa, complaintID: 2, reference: "CC-2", textKeys: [1, 2, 3, 9]),
+            DuplicateCandidate(group: maarif, complaintID: 3, reference: "CC-3", textKeys: [1, 2, 3, 4, 5]),
+            // Not earlier: a complaint submitted after this one is never its original.
+            DuplicateCandidate(group: anfa, complaintID: 20, reference: "CC-20", textKeys: [1, 2, 3, 4, 5]),
+        ]
+        let items = [DuplicateFinder.Item(complaintID: 10, group: anfa, textKeys: [1, 2, 3, 4, 5])]
+        let links = DuplicateFinder.links(for: items, candidates: candidates, threshold: 0.5)
+        #expect(links == [DuplicateLink(complaintID: 1, similarity: 0.8)])
+    }
+
+    @Test func equalSimilarityPrefersTheOlderAndTheBatchLinksToItself() {
+        let candidates = [
+            DuplicateCandidate(group: anfa, complaintID: 5, reference: "CC-5", textKeys: [1, 2]),
+            DuplicateCandidate(group: anfa, complaintID: 4, reference: "CC-4", textKeys: [1, 2]),
+        ]
+        let items = [
+            DuplicateFinder.Item(complaintID: 12, group: maarif, textKeys: [7, 8]),
+            DuplicateFinder.Item(complaintID: 11, group: maarif, textKeys: [7, 8]),
+            DuplicateFinder.Item(complaintID: 13, group: anfa, textKeys: [1, 2]),
+            DuplicateFinder.Item(complaintID: 14, group: nil, textKeys: [1, 2]),
+        ]
+        let links = DuplicateFinder.links(for: items, candidates: candidates, threshold: 0.5)
+        #expect(links == [DuplicateLink(complaintID: 11, similarity: 1), nil, DuplicateLink(complaintID: 4, similarity: 1), nil])
+    }
+
+    @Test func belowThresholdAndEmptyTextsAreNotLinked() {
+        let candidates = [DuplicateCandidate(group: anfa, complaintID: 1, reference: "CC-1", textKeys: [1, 2, 3, 4])]
+        let items = [DuplicateFinder.Item(complaintID: 2, group: anfa, textKeys: [1, 5, 6]),
+                     DuplicateFinder.Item(complaintID: 3, group: anfa, textKeys: [])]
+        #expect(DuplicateFinder.links(for: items, candidates: candidates, threshold: 0.5) == [nil, nil])
+        #expect(DuplicateCandidate.parseKeys("{1,-2,30}") == [1, -2, 30])
+        #expect(DuplicateCandidate.parseKeys("{}") == [])
+    }
+}

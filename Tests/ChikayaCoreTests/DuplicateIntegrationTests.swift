@@ -1,0 +1,103 @@
+import Foundation
+import Mail
+import Postgres
+import Testing
+import TestSupport
+@testable import ChikayaCore
+
+/// Possible duplicates found at routing time, recorded with the decision and shown everywhere
+/// staff look, against the real cluster.
+@Suite("Duplicates against the real PostgreSQL cluster", .enabled(if: TestDatabase.available))
+struct DuplicateIntegrationTests {
+    /// Submits one complaint and returns its reference.
+    func submit(_ fixture: RoutingFixture, _ text: String, _ arrondissement: String) throws -> String {
+        let out = try fixture.expectSuccess(["submit", "--text", text, "--arrondissement", arrondissement])
+        return try #require(out.stdout.split(separator: "\n").last.map(String.init)?.split(separator: " ").last.map(String.init))
+    }
+
+    func decision(_ reference: String, on db: PostgresConnection) throws -> (department: String, duplicateOf: String?, similarity: Double?) {
+        let row = try db.query("""
+            SELECT rd.department, dup.reference, rd.duplicate_similarity
+            FROM complaints c JOIN routing_decisions rd ON rd.complaint_id = c.id
+            LEFT JOIN complaints dup ON dup.id = rd.duplicate_of
+            WHERE c.reference = $1
+            """, [reference]).single()
+        return (try row.decode(0), try row.decode(1), try row.decode(2))
+    }
+
+    @Test("paraphrase linked; same text elsewhere, another problem of the street, a resolved complaint not")
+    func duplicatesAtRoutingTime() throws {
+        let fixture = try RoutingFixture("duplicates")
+        defer { fixture.database.drop() }
+        try fixture.expectSuccess(["departments", "set-contact", "proprete", "proprete@example.org"])
+        let original = try submit(fixture, "Les poubelles débordent devant l'école Al Amal, rue 12, ça sent très mauvais", "anfa")
+        let leak = try submit(fixture, "Fuite d'eau importante sur le trottoir boulevard Zerktouni devant la pharmacie", "maarif")
+        try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1"])
+        try fixture.expectSuccess(["complaints", "set-status", leak, "resolved", "--note", "réparé"])
+
+        let paraphrase = try submit(fixture, "Poubelle débordante devant école Al Amal rue 12, odeur horrible", "anfa")
+        let elsewhere = try submit(fixture, "Les poubelles débordent devant l'école Al Amal, rue 12, ça sent très mauvais", "maarif")
+        let otherProblem = try submit(fixture, "Dépôt sauvage de gravats et d'ordures sur le trottoir rue 12 près du marché", "anfa")
+        let leakAgain = try submit(fixture, "Fuite d eau importante sur trottoir bd Zerktouni devant pharmacie", "maarif")
+        try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1"])
+
+        let db = try fixture.database.connect()
+        let linked = try decision(paraphrase, on: db)
+        #expect(linked.duplicateOf == original)
+        #expect((linked.similarity ?? 0) >= 0.5 && (linked.similarity ?? 0) <= 1)
+        #expect(try decision(elsewhere, on: db).duplicateOf == nil, "another arrondissement is another place")
+        let other = try decision(otherProblem, on: db)
+        #expect(other.department == linked.department, "the case needs the same department to mean anything")
+        #expect(other.duplicateOf == nil, "another problem of the same street is not a duplicate")
+        #expect(try decision(leak, on: db).department == decision(leakAgain, on: db).department)
+        #expect(try decision(leakAgain, on: db).duplicateOf == nil, "a resolved complaint is not open work")
+        #expect(try decision(original, on: db).duplicateOf == nil)
+
+        // Shown where staff look.
+        let show = try fixture.expectSuccess(["complaints", "show", paraphrase])
+        #expect(show.stdout.contains("possible duplicate of \(original), similarity 0."))
+        let list = try fixture.expectSuccess(["complaints", "list", "--format", "tsv"])
+        let row = list.stdout.split(separator: "\n").first { $0.hasPrefix(paraphrase) }
+        #expect(row?.split(separator: "\t", omittingEmptySubsequences: false)[6] == Substring(original))
+        #expect(list.stdout.hasPrefix("reference\tsubmitted_at\tage_seconds\tstatus\tdepartment\tarrondissement\tduplicate_of\t"))
+        let stats = try fixture.expectSuccess(["stats", "--format", "json"])
+        struct Figures: Decodable {
+            struct Department: Decodable { let department: String; let duplicates: Int }
+            let duplicates: Int
+            let departments: [Department]
+        }
+        let figures = try JSONDecoder().decode(Figures.self, from: Data(stats.stdout.utf8))
+        #expect(figures.duplicates == 1)
+        #expect(figures.departments.first { $0.department == linked.department }?.duplicates == 1)
+        let table = try fixture.expectSuccess(["stats"])
+        #expect(table.stdout.contains("possible duplicates   1"))
+
+        // The office's assignment email says it.
+        let notification: Int64 = try db.query("""
+            SELECT n.id FROM notifications n JOIN complaints c ON c.id = n.complaint_id
+            WHERE c.reference = $1 AND n.recipient_kind = 'department'
+            """, [paraphrase]).single().decode(0)
+        let delivery = try #require(try DepartmentStore.delivery(notificationID: notification, on: db))
+        #expect(delivery.duplicateOf == original)
+        let templates = try MailTemplates.load(directory: ChikayaBinary.repositoryRoot().appendingPathComponent("config/templates").path,
+                                               templates: DepartmentMailRenderer.templates)
+        let renderer = DepartmentMailRenderer(templates: templates, from: MailboxAddress("city@example.org"), attachmentsURL: "https://x/")
+        #expect(renderer.explanation(delivery, arabic: false).contains("doublon possible de \(original), similarité 0."))
+        #expect(renderer.explanation(delivery, arabic: true).contains("تكرار محتمل للشكاية \(original)"))
+    }
+
+    @Test("within one batch, a later complaint is linked to an earlier one of the batch; the window turns it off")
+    func duplicatesInsideOneBatchAndWindowOff() throws {
+        let fixture = try RoutingFixture("duplicatesbatch")
+        defer { fixture.database.drop() }
+        let first = try submit(fixture, "الضو ديال الزنقة 8 طافي هادي سيمانة", "sidi-moumen")
+        let second = try submit(fixture, "الضو فالزنقة 8 طافي هادي سيمانة كاملة", "sidi-moumen")
+        try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1", "--batch", "10"])
+        let db = try fixture.database.connect()
+        #expect(try decision(second, on: db).duplicateOf == first)
+
+        let third = try submit(fixture, "الضو ديال الزنقة 8 طافي هادي سيمانة", "sidi-moumen")
+        try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1"], environment: ["CHIKAYA_DUPLICATES_WINDOW_DAYS": "0"])
+        #expect(try decision(third, on: db).duplicateOf == nil)
+    }
+}
