@@ -13,6 +13,7 @@ import Testing
         5: "c968da83c27ac5bd",
         6: "5c3044b9d0b0f0c1",
         7: "0015434bda3477e9",
+        8: "471d3a54c3ea4014",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {
