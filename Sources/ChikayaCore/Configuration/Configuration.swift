@@ -60,7 +60,7 @@ public struct Configuration: Sendable {
     /// arrondissement and department are compared with each batch.
     public var duplicateWindowDays: Double = 7
     public var duplicateThreshold: Double = TextSimilarity.defaultThreshold
-    public var duplicateCandidates: Int = 50
+    public var duplicateCandidates: Int = 10
 
     /// Test-only fault injection, set through the environment by the integration tests:
     /// slow down each classification, or make routing throw for complaints containing a marker.
