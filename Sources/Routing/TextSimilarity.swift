@@ -60,6 +60,9 @@ public enum TextSimilarity {
         similarity(keys(of: a), keys(of: b))
     }
 
+    /// True for the function words and greetings that keys leave out (given a normalised stem).
+    static func isStopword(_ stem: String) -> Bool { stopwords.contains(stem) }
+
     private static func hash(_ text: Substring) -> Int32 {
         var h: UInt32 = 0x811c9dc5
         for byte in text.utf8 {

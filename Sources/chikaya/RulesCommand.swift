@@ -11,6 +11,7 @@ enum RulesCommand: Command {
            chikaya rules eval [--rules FILE] [--summary] CORPUS.tsv
     \(RulesPublishing.usage)
     \(RulesBacktesting.usage)
+    \(RulesSuggesting.usage)
 
       check   validate a rules file (default \(RulesLoading.defaultPath)); prints every error
               as file:line:column and exits 65 when there is one
@@ -20,14 +21,15 @@ enum RulesCommand: Command {
               rows (--summary: the figures only, for a held-out corpus)
     \(RulesPublishing.help)
     \(RulesBacktesting.help)
+    \(RulesSuggesting.help)
 
-    options of publish, history, rollback, backtest and diff:
+    options of publish, history, rollback, backtest, diff and suggest:
     \(commonOptions)
     """
 
     static func run(_ arguments: inout Arguments) throws -> Int32 {
         guard let sub = arguments.positional() else {
-            throw CLIError.usage("rules: missing sub-command (check, eval, publish, history, rollback, backtest, diff); see 'chikaya help rules'")
+            throw CLIError.usage("rules: missing sub-command (check, eval, publish, history, rollback, backtest, diff, suggest); see 'chikaya help rules'")
         }
         switch sub {
         case "check":
@@ -44,6 +46,8 @@ enum RulesCommand: Command {
             return try RulesBacktesting.backtest(&arguments)
         case "diff":
             return try RulesBacktesting.diff(&arguments)
+        case "suggest":
+            return try RulesSuggesting.suggest(&arguments)
         default:
             throw CLIError.usage("rules: unknown sub-command '\(sub)'; see 'chikaya help rules'")
         }
