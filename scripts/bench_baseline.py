@@ -131,11 +131,14 @@ def parse_rules(path):
         if not line:
             continue
         if line.startswith("["):
-            dept = DEPARTMENTS.index(line[1:line.index("]")].strip())
+            section = line[1:line.index("]")].strip()
+            # [landmarks] phrases are matched like exclusions of no department: the same
+            # matching work, no score (the baseline does not weigh what follows them).
+            dept = -1 if section == "landmarks" else DEPARTMENTS.index(section)
         elif ":" in line:
             head, terms = line.split(":", 1)
             head = head.strip()
-            exclusion = head == "exclude"
+            exclusion = head == "exclude" or dept == -1
             mask = 0
             weight = 0.0
             if not exclusion:
@@ -158,7 +161,10 @@ def parse_rules(path):
                     rules.append((dept, weight, mask, exclusion, words))
         elif "=" in line:
             name, value = line.split("=", 1)
-            settings[name.strip()] = float(value)
+            try:
+                settings[name.strip()] = float(value)
+            except ValueError:
+                settings[name.strip()] = value.strip()  # ties = first: not modelled
     return settings, rules
 
 
