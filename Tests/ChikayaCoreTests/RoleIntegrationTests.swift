@@ -125,8 +125,9 @@ struct RoleIntegrationTests {
         let admin = try setup.fixture.database.connect()
         #expect(try admin.query("SELECT count(*) FROM complaints WHERE status = 'assigned'").single().decode(0, as: Int.self) == 2)
         let actors = try admin.query("SELECT DISTINCT actor FROM complaint_events").rows.map { try $0.decode(0, as: String.self) }
-        #expect(actors.count == 1)
-        #expect(actors.first?.hasPrefix("router:") == true, "\(actors)")
+        // One actor per routing loop (host:pid:loop); with two loops either may take a complaint.
+        #expect(!actors.isEmpty)
+        #expect(actors.allSatisfy { $0.hasPrefix("router:") }, "\(actors)")
         #expect(try admin.query("SELECT count(*) FROM notifications WHERE recipient_kind = 'citizen'").single().decode(0, as: Int.self) == 1)
 
         let db = try setup.connect("worker")
