@@ -18,18 +18,9 @@ public struct Classification: Sendable {
     /// or why the rules abstained.
     public var reason: Classifier.Reason = .routed
 
-    /// The matches as a compact JSON array, for the decision audit in the database.
-    public var matchesJSON: String {
-        var out = "["
-        for (k, m) in matches.enumerated() {
-            if k > 0 { out += "," }
-            out += "{\"term\":\(JSONText.quote(m.term)),\"department\":\(JSONText.quote(m.department)),"
-            out += "\"weight\":\(JSONText.number(m.weight)),\"rule\":\(JSONText.quote("\(m.file):\(m.line)")),"
-            out += "\"start\":\(m.utf8Range.lowerBound),\"end\":\(m.utf8Range.upperBound),"
-            out += "\"text\":\(JSONText.quote(m.text)),\"status\":\(JSONText.quote(m.status.code))}"
-        }
-        return out + "]"
-    }
+    /// The matches as a compact JSON array, for the decision audit in the database
+    /// (`DecisionMatch` is its contract).
+    public var matchesJSON: String { DecisionMatch.json(matches) }
 
     /// What `chikaya classify --explain` prints: normalised text, matches, scores, and why.
     public func explanation() -> String {
@@ -96,7 +87,8 @@ public struct RuleMatch: Sendable, Equatable {
         /// names a place rather than the problem.
         case nearLandmark(factor: Double, byLine: Int)
 
-        var code: String {
+        /// The spelling recorded in the decision audit (`DecisionMatch.status`).
+        public var code: String {
             switch self {
             case .counted: "counted"
             case .repeated: "repeated"

@@ -1,18 +1,9 @@
 import ChikayaCore
+import Routing
 import Foundation
 
 /// The text of `complaints show`: one section per part of the record.
 enum ComplaintReport {
-    /// One match as the router stored it in `routing_decisions.matches`.
-    private struct StoredMatch: Decodable {
-        let term: String
-        let department: String
-        let weight: Double
-        let rule: String
-        let text: String
-        let status: String
-    }
-
     static func render(_ detail: ComplaintDetail, rulesSource: String?) -> String {
         let c = detail.complaint
         var out: [String] = []
@@ -48,7 +39,7 @@ enum ComplaintReport {
             if let duplicate = d.duplicateOf {
                 out.append("  possible duplicate of \(duplicate), similarity \(String(format: "%.2f", d.duplicateSimilarity ?? 0))")
             }
-            let matches = (try? JSONDecoder().decode([StoredMatch].self, from: Data(d.matchesJSON.utf8))) ?? []
+            let matches = DecisionMatch.decode(d.matchesJSON)
             if matches.isEmpty {
                 out.append("  matches         none")
             } else {
@@ -59,7 +50,7 @@ enum ComplaintReport {
                 }
                 out.append(table.render(indent: "    "))
                 var scores: [String: Double] = [:]
-                for m in matches where m.status == "counted" { scores[m.department, default: 0] += m.weight }
+                for m in matches where m.isCounted { scores[m.department, default: 0] += m.weight }
                 out.append("  scores          " + scores.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
                     .map { "\($0.key) \(format($0.value))" }.joined(separator: ", "))
             }

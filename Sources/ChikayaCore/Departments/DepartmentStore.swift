@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Routing
 
 /// One department with its settings and the offices that have a contact.
 public struct DepartmentOverview: Sendable {
@@ -233,11 +234,7 @@ public enum DepartmentStore {
                    d.reply_to, CASE WHEN e.from_status = 'received' THEN NULL ELSE e.from_department END,
                    coalesce(e.note, cn.body),
                    r.confidence,
-                   coalesce((SELECT jsonb_agg(t.term ORDER BY t.first) FROM (
-                       SELECT m->>'text' AS term, min(o) AS first
-                       FROM jsonb_array_elements(r.matches) WITH ORDINALITY AS x(m, o)
-                       WHERE m->>'status' = 'counted' AND m->>'department' = d.code
-                       GROUP BY m->>'text') t), '[]'::jsonb)::text,
+                   r.matches::text,
                    coalesce((SELECT jsonb_agg(jsonb_build_array(f.file_name, f.storage_key) ORDER BY f.id)
                              FROM attachments f WHERE f.complaint_id = c.id), '[]'::jsonb)::text,
                    (SELECT dup.reference FROM complaints dup WHERE dup.id = r.duplicate_of), r.duplicate_similarity
@@ -251,10 +248,11 @@ public enum DepartmentStore {
             WHERE n.id = $1
             """, [notificationID])
         guard let row = result.rows.first else { return nil }
-        let terms = (try? JSONDecoder().decode([String].self, from: Data(try row.decode(16, as: String.self).utf8))) ?? []
+        let departmentCode: String = try row.decode(1)
+        let terms = DecisionMatch.countedTexts(DecisionMatch.decode(try row.decode(16, as: String?.self)), for: departmentCode)
         let files = (try? JSONDecoder().decode([[String]].self, from: Data(try row.decode(17, as: String.self).utf8))) ?? []
         var delivery = DepartmentDelivery(
-            reference: try row.decode(0), departmentCode: try row.decode(1), departmentNameFR: try row.decode(2),
+            reference: try row.decode(0), departmentCode: departmentCode, departmentNameFR: try row.decode(2),
             departmentNameAR: try row.decode(3), arrondissementFR: try row.decode(4), arrondissementAR: try row.decode(5),
             submittedAt: try row.decode(6), body: try row.decode(7), anonymous: try row.decode(8),
             citizenName: try row.decode(9), citizenEmail: try row.decode(10), citizenPhone: try row.decode(11),
