@@ -165,14 +165,14 @@ public final class HTTPResponder: Sendable {
     }
 
     private func drain(_ client: Int32, seconds: Double, maxBytes: Int) {
-        let deadline = monotonicSeconds() + seconds
+        let deadline = ContinuousClock.now + .seconds(seconds)
         var chunk = [UInt8](repeating: 0, count: 4_096)
         var total = 0
         while total < maxBytes {
-            let left = deadline - monotonicSeconds()
-            guard left > 0 else { return }
+            let milliseconds = ContinuousClock.now.duration(to: deadline) / .milliseconds(1)
+            guard milliseconds > 0 else { return }
             var pfd = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
-            guard poll(&pfd, 1, Int32(max(1, left * 1_000))) > 0 else { return }
+            guard poll(&pfd, 1, Int32(max(1, milliseconds.rounded(.up)))) > 0 else { return }
             let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
             if count < 0 && (errno == EAGAIN || errno == EINTR) { continue }
             guard count > 0 else { return }
@@ -181,14 +181,14 @@ public final class HTTPResponder: Sendable {
     }
 
     private func readHead(_ client: Int32) -> HTTPRequestParse {
-        let deadline = monotonicSeconds() + limits.readSeconds
+        let deadline = ContinuousClock.now + .seconds(limits.readSeconds)
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 2_048)
         while true {
-            let left = deadline - monotonicSeconds()
-            guard left > 0 else { return .incomplete }
+            let milliseconds = ContinuousClock.now.duration(to: deadline) / .milliseconds(1)
+            guard milliseconds > 0 else { return .incomplete }
             var pfd = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, Int32(max(1, left * 1_000)))
+            let ready = poll(&pfd, 1, Int32(max(1, milliseconds.rounded(.up))))
             if ready < 0 && errno == EINTR { continue }
             guard ready > 0 else { return .incomplete }
             let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
@@ -201,7 +201,7 @@ public final class HTTPResponder: Sendable {
     }
 
     private func write(_ bytes: [UInt8], to client: Int32) {
-        let deadline = monotonicSeconds() + limits.writeSeconds
+        let deadline = ContinuousClock.now + .seconds(limits.writeSeconds)
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { raw -> Int in
@@ -213,10 +213,10 @@ public final class HTTPResponder: Sendable {
                 continue
             }
             guard sent < 0, errno == EAGAIN || errno == EINTR else { return }
-            let left = deadline - monotonicSeconds()
-            guard left > 0 else { return }
+            let milliseconds = ContinuousClock.now.duration(to: deadline) / .milliseconds(1)
+            guard milliseconds > 0 else { return }
             var pfd = pollfd(fd: client, events: Int16(POLLOUT), revents: 0)
-            guard poll(&pfd, 1, Int32(max(1, left * 1_000))) > 0 else { return }
+            guard poll(&pfd, 1, Int32(max(1, milliseconds.rounded(.up)))) > 0 else { return }
         }
     }
 
@@ -230,8 +230,3 @@ extension ListenAddress {
     }
 }
 
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1_000_000_000
-}

@@ -26,21 +26,21 @@ extension PostgresConnection {
     /// Waits up to `timeout` seconds for notifications, sleeping in `poll` on the connection's
     /// socket (no busy loop). Returns every notification that arrived, or none on time-out.
     public func waitForNotifications(timeout: Double) throws(PostgresError) -> [PostgresNotification] {
-        let deadline = monotonicSeconds() + max(timeout, 0)
+        let deadline = ContinuousClock.now + .seconds(max(timeout, 0))
         while true {
             guard PQconsumeInput(rawHandle) == 1 else {
                 throw PostgresError(code: .connectionLost, message: "connection lost while waiting for notifications")
             }
             let received = drainNotifications()
             if !received.isEmpty { return received }
-            let remaining = deadline - monotonicSeconds()
+            let remaining = ContinuousClock.now.duration(to: deadline) / .milliseconds(1)
             if remaining <= 0 { return [] }
             let socket = PQsocket(rawHandle)
             guard socket >= 0 else {
                 throw PostgresError(code: .connectionLost, message: "the connection has no socket")
             }
             var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-            let milliseconds = Int32(min(remaining * 1000, Double(Int32.max)).rounded(.up))
+            let milliseconds = Int32(min(remaining, Double(Int32.max)).rounded(.up))
             let ready = poll(&descriptor, 1, milliseconds)
             if ready < 0 && errno != EINTR {
                 throw PostgresError(code: .connectionLost, message: "poll failed on the connection's socket (errno \(errno))")
@@ -59,10 +59,4 @@ extension PostgresConnection {
         }
         return received
     }
-}
-
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1_000_000_000
 }
