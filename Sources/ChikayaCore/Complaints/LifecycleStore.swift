@@ -88,9 +88,7 @@ public enum LifecycleStore {
                                sql: String, parameters: [(any PostgresBindable)?]) throws(LifecycleError) -> LifecycleChange {
         do {
             return try db.transaction { db in
-                // Local to this transaction: the triggers read it, and nothing leaks into the
-                // connection's next statement.
-                try db.query("SELECT set_config('chikaya.note', $1, true)", [note ?? ""])
+                try AuditTrail.describe(note: note, on: db)
                 let updated = try db.query(sql, parameters)
                 guard updated.count > 0 else { throw LifecycleError.unknownReference(reference) }
                 let row = updated[0]

@@ -154,7 +154,7 @@ public enum DepartmentStore {
             throw DepartmentError(.invalidEmail, "'\(email)' is not an email address")
         }
         return try db.transaction { db in
-            try setNote(note, on: db)
+            try AuditTrail.describe(note: note, on: db)
             let old: String? = try db.query("""
                 SELECT email FROM department_contacts
                 WHERE department = $1 AND arrondissement IS NOT DISTINCT FROM $2 FOR UPDATE
@@ -175,7 +175,7 @@ public enum DepartmentStore {
                                      on db: PostgresConnection) throws -> String {
         try validate(department: department, arrondissement: arrondissement, on: db)
         return try db.transaction { db in
-            try setNote(note, on: db)
+            try AuditTrail.describe(note: note, on: db)
             let removed = try db.query("""
                 DELETE FROM department_contacts WHERE department = $1 AND arrondissement IS NOT DISTINCT FROM $2
                 RETURNING email
@@ -353,11 +353,6 @@ public enum DepartmentStore {
     }
 
     // MARK: - helpers
-
-    /// The why of a change, for the audit trigger; the who is the database's (`chikaya_actor()`).
-    private static func setNote(_ note: String?, on db: PostgresConnection) throws(PostgresError) {
-        try db.query("SELECT set_config('chikaya.note', $1, true)", [note ?? ""])
-    }
 
     private static func waitingCount(department: String, on db: PostgresConnection) throws(PostgresError) -> Int {
         try db.query("SELECT count(*) FROM department_deliveries_waiting WHERE department = $1", [department]).single().decode(0)

@@ -47,9 +47,7 @@ public enum BacktestStore {
                             on db: PostgresConnection) throws(PostgresError) -> [BacktestRow] {
         let result = try db.query("""
             SELECT c.id, c.reference, c.body, c.arrondissement, rd.department, c.department,
-                   EXISTS (SELECT 1 FROM complaint_events e
-                           WHERE e.complaint_id = c.id AND e.from_status <> 'received'
-                             AND e.from_department IS DISTINCT FROM e.to_department)
+                   \(AuditTrail.correctedByHand(complaintID: "c.id"))
             FROM complaints c JOIN routing_decisions rd ON rd.complaint_id = c.id
             WHERE ($1::bigint IS NULL OR c.id < $1::bigint)
               AND ($2::timestamptz IS NULL OR c.submitted_at >= $2::timestamptz)

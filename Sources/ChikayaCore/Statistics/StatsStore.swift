@@ -74,12 +74,7 @@ public struct Stats: Sendable, Codable {
 /// the queue figures are the queue as it is now.
 public enum StatsStore {
     public static func compute(sinceSeconds: Double, on db: PostgresConnection) throws(PostgresError) -> Stats {
-        // A department change after routing, made by anyone but the router, is a correction.
-        let corrected = """
-            EXISTS (SELECT 1 FROM complaint_events e
-                    WHERE e.complaint_id = c.id AND e.from_status <> 'received'
-                      AND e.from_department IS DISTINCT FROM e.to_department)
-            """
+        let corrected = AuditTrail.correctedByHand(complaintID: "c.id")
         let totals = try db.query("""
             WITH window_complaints AS (
                 SELECT c.id, c.submitted_at, rd.department AS routed_to, rd.decided_at,

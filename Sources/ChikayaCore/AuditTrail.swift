@@ -1,0 +1,31 @@
+import Postgres
+
+/// The audit trails the triggers write (`complaint_events`, `department_contact_changes`) as the
+/// stores see them: what a transaction tells the triggers, and the one definition of a routing
+/// corrected by hand.
+enum AuditTrail {
+    /// Tells the audit triggers why this transaction's changes are made (`chikaya.note`), and,
+    /// for the router, which process makes them (`chikaya.process`: a worker login is recorded
+    /// as `router:<process>`). Transaction-local, so nothing leaks into the connection's next
+    /// transaction; a nil note is set empty so no earlier value of the session is read. Who acts
+    /// is the database's to record (`chikaya_actor()`), never the client's.
+    static func describe(note: String?, process: String? = nil, on db: PostgresConnection) throws(PostgresError) {
+        if let process {
+            try db.query("SELECT set_config('chikaya.note', $1, true), set_config('chikaya.process', $2, true)",
+                         [note ?? "", process])
+        } else {
+            try db.query("SELECT set_config('chikaya.note', $1, true)", [note ?? ""])
+        }
+    }
+
+    /// SQL true when the complaint whose id is the expression `complaintID` was moved to another
+    /// department after it left `received`, by anyone but the router: the routing error seen in
+    /// practice, counted by `stats` and replayed by `rules backtest`.
+    static func correctedByHand(complaintID: String) -> String {
+        """
+        EXISTS (SELECT 1 FROM complaint_events e
+                WHERE e.complaint_id = \(complaintID) AND e.from_status <> 'received'
+                  AND e.from_department IS DISTINCT FROM e.to_department)
+        """
+    }
+}
