@@ -10,6 +10,12 @@ public struct MailboxAddress: Sendable, Equatable {
         self.name = name
     }
 
+    /// The right-hand side of the Message-IDs written for mail from this address: its domain
+    /// (after the last "@"), or `chikaya.invalid` for an address without one.
+    public var messageIDDomain: String {
+        address.split(separator: "@").last.map(String.init) ?? "chikaya.invalid"
+    }
+
     /// Header tokens: the name (quoted, or as encoded-words when not ASCII) then `<address>`.
     func headerTokens(field: String, firstMaxLength: Int) throws(MIMEError) -> [String] {
         try HeaderValue.check(address, field: field)

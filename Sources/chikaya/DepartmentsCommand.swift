@@ -88,7 +88,7 @@ enum DepartmentsCommand: Command {
             let changes = try guarded { try DepartmentStore.changes(department: department, limit: limit, on: db) }
             if changes.isEmpty { print("(no contact changes)") }
             for change in changes {
-                TextOutput.show("\(timestamp(change.at))  \(officeName(change.department, change.arrondissement))  "
+                TextOutput.show("\(CityTime.minute(change.at))  \(officeName(change.department, change.arrondissement))  "
                       + "\(change.oldEmail ?? "-") -> \(change.newEmail ?? "-")  by \(change.actor)")
             }
             return 0
@@ -133,7 +133,7 @@ enum DepartmentsCommand: Command {
             print("assignments waiting for a contact (set one with 'chikaya departments set-contact'):")
             for w in report.waiting {
                 print("  \(officeName(w.department, w.arrondissement).padding(toLength: 40, withPad: " ", startingAt: 0))"
-                      + " \(w.complaints) complaint(s), since \(timestamp(w.oldest))")
+                      + " \(w.complaints) complaint(s), since \(CityTime.minute(w.oldest))")
             }
         }
         if !bounced.isEmpty {
@@ -142,7 +142,7 @@ enum DepartmentsCommand: Command {
             for office in bounced {
                 print("  \(officeName(office.department, office.arrondissement).padding(toLength: 40, withPad: " ", startingAt: 0))"
                       + " \(office.address)  \(office.status ?? "-")"
-                      + (office.lastBounceAt.map { ", last bounce \(timestamp($0))" } ?? ""))
+                      + (office.lastBounceAt.map { ", last bounce \(CityTime.minute($0))" } ?? ""))
             }
         }
         return 1
@@ -191,13 +191,5 @@ enum DepartmentsCommand: Command {
 
     static func officeName(_ department: String, _ arrondissement: String?) -> String {
         arrondissement.map { "\(department) (\($0))" } ?? "\(department) (default office)"
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "Africa/Casablanca") ?? .gmt
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: date)
     }
 }

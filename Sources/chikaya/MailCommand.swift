@@ -63,7 +63,6 @@ enum MailCommand: Command {
         } catch {
             throw CLIError.configuration("mail send-test: \(error)")
         }
-        let domain = from.split(separator: "@").last.map(String.init) ?? "localhost"
 
         let started = Date()
         let connection: SMTPConnection
@@ -79,7 +78,7 @@ enum MailCommand: Command {
         for _ in 0..<count {
             let message = MIMEMessage(from: MailboxAddress(from), to: [MailboxAddress(to)], subject: rendered.subject,
                                       textBody: rendered.text, htmlBody: rendered.html, language: language,
-                                      messageIDDomain: domain)
+                                      messageIDDomain: MailboxAddress(from).messageIDDomain)
             do {
                 let data = try message.render(date: Date())
                 try connection.send(message.envelope, data: data)

@@ -64,7 +64,7 @@ enum StaffCommand: Command {
             let width = assignments.map(\.login.count).max() ?? 0
             for a in assignments {
                 print("\(TextOutput.escaped(a.login).padding(toLength: width, withPad: " ", startingAt: 0))  \(a.department)"
-                      + "  \(a.arrondissement ?? "*")  by \(TextOutput.escaped(a.assignedBy)) \(DepartmentsCommand.timestamp(a.assignedAt))")
+                      + "  \(a.arrondissement ?? "*")  by \(TextOutput.escaped(a.assignedBy)) \(CityTime.minute(a.assignedAt))")
             }
             return 0
         default:

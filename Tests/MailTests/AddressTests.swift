@@ -14,6 +14,11 @@ import Testing
         #expect(throws: MIMEError.self) { try EmailAddress.validate(address) }
     }
 
+    @Test func messageIDsUseTheSendersDomain() {
+        #expect(MailboxAddress("no-reply@casablanca.ma", name: "Chikaya").messageIDDomain == "casablanca.ma")
+        #expect(MailboxAddress("").messageIDDomain == "chikaya.invalid")
+    }
+
     @Test func tooLongPartsFail() {
         #expect(throws: MIMEError.self) { try EmailAddress.validate(String(repeating: "a", count: 65) + "@example.ma") }
         #expect(throws: MIMEError.self) { try EmailAddress.validate("a@" + String(repeating: "b", count: 64) + ".ma") }

@@ -16,8 +16,7 @@ public struct CitizenMailRenderer: Sendable {
         self.from = from
         self.trackingURL = trackingURL
         self.defaultLanguage = defaultLanguage
-        let domain = from.address.split(separator: "@").last.map(String.init) ?? "chikaya.invalid"
-        self.messageIDDomain = domain
+        self.messageIDDomain = from.messageIDDomain
     }
 
     /// Words a citizen understands for each status, per language.

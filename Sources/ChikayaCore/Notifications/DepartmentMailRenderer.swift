@@ -24,7 +24,7 @@ public struct DepartmentMailRenderer: Sendable {
         self.templates = templates
         self.from = from
         self.attachmentsURL = attachmentsURL
-        self.messageIDDomain = from.address.split(separator: "@").last.map(String.init) ?? "chikaya.invalid"
+        self.messageIDDomain = from.messageIDDomain
     }
 
     public func message(for notification: ClaimedNotification, delivery: DepartmentDelivery) throws -> MIMEMessage {
@@ -34,7 +34,7 @@ public struct DepartmentMailRenderer: Sendable {
             "reference": delivery.reference,
             "department": arabic ? delivery.departmentNameAR : delivery.departmentNameFR,
             "arrondissement": (arabic ? delivery.arrondissementAR : delivery.arrondissementFR) ?? (arabic ? "غير محددة" : "non précisé"),
-            "date": Self.casablancaDate(delivery.submittedAt),
+            "date": CityTime.minute(delivery.submittedAt),
             "text": delivery.body,
             "explanation": explanation(delivery, arabic: arabic),
             "attachments": delivery.attachments.map { "\($0.fileName) — \(attachmentsURL)\(Self.pathEncoded($0.storageKey))" }
@@ -79,14 +79,6 @@ public struct DepartmentMailRenderer: Sendable {
         let terms = delivery.matchedTerms.prefix(8).joined(separator: ", ")
         let percent = Int((confidence * 100).rounded())
         return arabic ? "الكلمات: \(terms) — الثقة \(percent)٪" : "termes : \(terms) — confiance \(percent) %"
-    }
-
-    static func casablancaDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "Africa/Casablanca") ?? .gmt
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: date)
     }
 
     static func pathEncoded(_ key: String) -> String {
