@@ -78,4 +78,24 @@ public enum CityDirectory {
     public static func arrondissement(_ code: String) -> Arrondissement? {
         arrondissements.first { $0.code == code }
     }
+
+    /// The arrondissement as one bit of a 32-bit set: `1 << its index in arrondissements`; 0
+    /// for nil or an unknown code. A rule's `@` restriction is such a set, and so is the
+    /// arrondissement that `Classifier.decide(utf8:arrondissementBit:workspace:)` takes.
+    public static func arrondissementBit(_ code: String?) -> UInt32 {
+        guard let code else { return 0 }
+        return arrondissementBits[code] ?? 0
+    }
+
+    /// The codes of the arrondissements in a set made of `arrondissementBit`s, in directory order.
+    public static func arrondissementCodes(in set: UInt32) -> [String] {
+        arrondissements.indices.filter { set & (1 << UInt32($0)) != 0 }.map { arrondissements[$0].code }
+    }
+
+    private static let arrondissementBits: [String: UInt32] = {
+        precondition(arrondissements.count <= 32, "an arrondissement set is 32 bits")
+        var bits: [String: UInt32] = [:]
+        for (i, area) in arrondissements.enumerated() { bits[area.code] = 1 << UInt32(i) }
+        return bits
+    }()
 }

@@ -91,15 +91,11 @@ public struct Classifier: Sendable {
 
     /// Classifies UTF-8 text without building the explanation.
     public func decide(utf8: UnsafeBufferPointer<UInt8>, arrondissement: String?, workspace: inout Workspace) -> Decision {
-        var areaBit: UInt32 = 0
-        if let arrondissement, let i = CityDirectory.arrondissements.firstIndex(where: { $0.code == arrondissement }) {
-            areaBit = 1 << UInt32(i)
-        }
-        return decide(utf8: utf8, arrondissementBit: areaBit, workspace: &workspace)
+        decide(utf8: utf8, arrondissementBit: CityDirectory.arrondissementBit(arrondissement), workspace: &workspace)
     }
 
     /// As `decide(utf8:arrondissement:workspace:)` with the arrondissement as a bit of
-    /// `CityDirectory.arrondissements` (1 << index; 0 when unknown), for batches.
+    /// `CityDirectory.arrondissementBit`, for batches.
     public func decide(utf8: UnsafeBufferPointer<UInt8>, arrondissementBit: UInt32, workspace: inout Workspace) -> Decision {
         rules.matcher.match(utf8: utf8, scratch: &workspace.scratch)
         let hits = workspace.scratch.hits

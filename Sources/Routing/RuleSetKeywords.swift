@@ -15,9 +15,7 @@ extension RuleSet {
     /// Every keyword and exclusion, in file order.
     public var keywords: [RuleKeyword] {
         rules.map { rule in
-            let areas = CityDirectory.arrondissements.indices
-                .filter { rule.arrondissementMask & (1 << UInt32($0)) != 0 }
-                .map { CityDirectory.arrondissements[$0].code }
+            let areas = CityDirectory.arrondissementCodes(in: rule.arrondissementMask)
             // Landmark phrases belong to no department; they are listed under their section.
             let section = rule.isLandmark ? "landmarks" : CityDirectory.departments[rule.department].code
             return RuleKeyword(department: section, term: rule.term,

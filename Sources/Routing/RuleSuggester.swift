@@ -242,11 +242,9 @@ public struct RuleSuggester: Sendable {
     private func predictions(_ classifier: Classifier, _ examples: [LabelledExample], indices: [Int]) -> [String] {
         var out = [String](repeating: "", count: examples.count)
         var workspace = Classifier.Workspace()
-        var bits: [String: UInt32] = [:]
-        for (k, area) in CityDirectory.arrondissements.enumerated() { bits[area.code] = 1 << UInt32(k) }
         for i in indices {
             var text = examples[i].text
-            let bit = examples[i].arrondissement.flatMap { bits[$0] } ?? 0
+            let bit = CityDirectory.arrondissementBit(examples[i].arrondissement)
             out[i] = text.withUTF8 { classifier.decide(utf8: $0, arrondissementBit: bit, workspace: &workspace) }.department
         }
         return out

@@ -169,8 +169,9 @@ struct RulesParser {
                 for k in (at + 1)...head.upperBound where k == head.upperBound || line[k] == "," {
                     if let r = RulesParser.trimmed(line, start, k) {
                         let code = RulesParser.text(line, r)
-                        if let i = CityDirectory.arrondissements.firstIndex(where: { $0.code == code }) {
-                            mask |= 1 << UInt32(i)
+                        let bit = CityDirectory.arrondissementBit(code)
+                        if bit != 0 {
+                            mask |= bit
                         } else {
                             error(number, r.lowerBound + 1, "unknown arrondissement code '\(code)'")
                             valid = false

@@ -14,7 +14,6 @@ enum BatchClassification {
         } catch {
             throw .noInput("cannot read '\(path)': \(error.localizedDescription)")
         }
-        let areaCodes = CityDirectory.arrondissements.map { Array($0.code.utf8) }
         let codes = CityDirectory.departments.map { Array($0.code.utf8) }
         var out: [UInt8] = []
         out.reserveCapacity(data.count / 4)
@@ -47,8 +46,8 @@ enum BatchClassification {
                 let id = UnsafeBufferPointer(rebasing: bytes[lineStart..<tabs[0]])
                 if lineNumber == 1 && id.elementsEqual("id".utf8) { continue }
                 let area = UnsafeBufferPointer(rebasing: bytes[(tabs[1] + 1)..<tabs[2]])
-                var bit: UInt32 = 0
-                if !area.isEmpty, let i = areaCodes.firstIndex(where: { $0.elementsEqual(area) }) { bit = 1 << UInt32(i) }
+                // Codes are short enough to be small strings: no allocation per line.
+                let bit = area.isEmpty ? 0 : CityDirectory.arrondissementBit(String(decoding: area, as: UTF8.self))
                 let text = UnsafeBufferPointer(rebasing: bytes[(tabs[3] + 1)..<end])
                 let decision = classifier.decide(utf8: text, arrondissementBit: bit, workspace: &workspace)
                 out.append(contentsOf: id)

@@ -25,4 +25,15 @@ struct CityDirectoryTests {
         let compiled = CityDirectory.arrondissements.map { [$0.code, $0.nameFR, $0.nameAR] }
         #expect(compiled == expected)
     }
+
+    @Test func eachArrondissementHasABitOfItsOwnAndTheSetReadsBack() {
+        let bits = CityDirectory.arrondissements.map { CityDirectory.arrondissementBit($0.code) }
+        #expect(Set(bits).count == bits.count)
+        #expect(bits.allSatisfy { $0 != 0 && $0 & ($0 - 1) == 0 })
+        #expect(CityDirectory.arrondissementBit(nil) == 0)
+        #expect(CityDirectory.arrondissementBit("atlantis") == 0)
+        let set = CityDirectory.arrondissementBit("anfa") | CityDirectory.arrondissementBit("ain-chock")
+        #expect(CityDirectory.arrondissementCodes(in: set) == ["ain-chock", "anfa"])
+        #expect(CityDirectory.arrondissementCodes(in: 0).isEmpty)
+    }
 }

@@ -43,20 +43,16 @@ public struct Backtester {
     public let examplesPerMove: Int
     public private(set) var report = BacktestReport()
     private var workspace = Classifier.Workspace()
-    private let areaBits: [String: UInt32]
 
     public init(classifier: Classifier, examplesPerMove: Int = 2) {
         self.classifier = classifier
         self.examplesPerMove = examplesPerMove
-        var bits: [String: UInt32] = [:]
-        for (i, area) in CityDirectory.arrondissements.enumerated() { bits[area.code] = 1 << UInt32(i) }
-        self.areaBits = bits
     }
 
     public mutating func replay(_ rows: [BacktestRow]) {
         for row in rows {
             var body = row.body
-            let bit = row.arrondissement.flatMap { areaBits[$0] } ?? 0
+            let bit = CityDirectory.arrondissementBit(row.arrondissement)
             let decision = body.withUTF8 { classifier.decide(utf8: $0, arrondissementBit: bit, workspace: &workspace) }
             let draft = decision.department
             report.examined += 1
