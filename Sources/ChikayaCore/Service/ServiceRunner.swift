@@ -93,9 +93,3 @@ public struct ServiceRunner: Sendable {
         thread.start()
     }
 }
-
-func monotonicNow() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1_000_000_000
-}
