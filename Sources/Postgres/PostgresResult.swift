@@ -26,9 +26,25 @@ public final class PostgresResult {
         return String(cString: name)
     }
 
-    func columnIndex(_ name: String) -> Int? {
+    /// Positions of the columns read by name so far: libpq's `PQfnumber` (a scan of the
+    /// column names) runs once per name and result, whatever the number of rows.
+    private var positions: [String: Int] = [:]
+
+    /// The position of the column `name`. A name that two columns share is an error rather than
+    /// a silent read of the first: such a query must name its columns (`AS`).
+    func columnIndex(_ name: String) throws(PostgresError) -> Int {
+        if let known = positions[name] { return known }
         let index = Int(PQfnumber(handle, name))
-        return index >= 0 ? index : nil
+        guard index >= 0 else {
+            throw PostgresError(code: .decoding, message: "the result has no column named '\(name)'")
+        }
+        let found = columnName(index)
+        for other in (index + 1)..<max(index + 1, columnCount) where columnName(other) == found {
+            throw PostgresError(code: .decoding,
+                                message: "the result has more than one column named '\(found)'; name them apart with AS")
+        }
+        positions[name] = index
+        return index
     }
 
     func columnType(_ index: Int) -> UInt32 { UInt32(PQftype(handle, Int32(index))) }
@@ -84,11 +100,10 @@ public struct PostgresRow {
         return value
     }
 
-    /// Reads the column named `column`.
+    /// Reads the column named `column` (as libpq matches names: unquoted is case-folded). The
+    /// name is looked up once per result; the stores read their rows this way, so a column
+    /// added to a SELECT moves nothing that is read after it.
     public func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws(PostgresError) -> T {
-        guard let position = result.columnIndex(column) else {
-            throw PostgresError(code: .decoding, message: "the result has no column named '\(column)'")
-        }
-        return try decode(position, as: type)
+        try decode(try result.columnIndex(column), as: type)
     }
 }

@@ -168,6 +168,24 @@ struct PostgresIntegrationTests {
         #expect(noColumn.message.contains("'nope'"))
     }
 
+    @Test func columnsAreReadByNameWhereverTheyStandAndSharedNamesAreRefused() throws {
+        let database = try TestDatabase("byname")
+        defer { database.drop() }
+        let db = try database.connect()
+        let result = try db.query("SELECT g * 10 AS tens, 'r' || g AS label, g AS n FROM generate_series(1, 50) g ORDER BY g")
+        let read = try result.rows.map { row throws(PostgresError) in
+            "\(try row.decode("n", as: Int.self)) \(try row.decode("label", as: String.self)) \(try row.decode("tens", as: Int.self))"
+        }
+        #expect(read.first == "1 r1 10" && read.last == "50 r50 500" && read.count == 50)
+        // Unquoted names are case-folded, as in SQL.
+        #expect(try result[0].decode("LABEL", as: String.self) == "r1")
+
+        let shared = try db.query("SELECT 1 AS a, 2 AS a, 3 AS b").single()
+        let error = try #require(throws: PostgresError.self) { try shared.decode("a", as: Int.self) }
+        #expect(error.code == .decoding && error.message.contains("more than one column named 'a'"))
+        #expect(try shared.decode("b", as: Int.self) == 3)
+    }
+
     @Test func valueTooLargeForTheSwiftTypeIsADecodingErrorNotATruncation() throws {
         let database = try TestDatabase("overflow")
         defer { database.drop() }
