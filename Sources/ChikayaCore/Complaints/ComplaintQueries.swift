@@ -122,10 +122,10 @@ public enum ComplaintQueries {
     /// Newest first. Only the first 200 characters of each body leave the server.
     public static func list(_ filter: ComplaintFilter, on db: PostgresConnection) throws(PostgresError) -> [ComplaintSummary] {
         let result = try db.query("""
-            SELECT c.reference, c.submitted_at, extract(epoch FROM now() - c.submitted_at)::float8,
-                   c.status, c.department, c.arrondissement, left(c.body, 200),
+            SELECT c.reference, c.submitted_at, extract(epoch FROM now() - c.submitted_at)::float8 AS age_seconds,
+                   c.status, c.department, c.arrondissement, left(c.body, 200) AS excerpt,
                    (SELECT dup.reference FROM routing_decisions rd JOIN complaints dup ON dup.id = rd.duplicate_of
-                    WHERE rd.complaint_id = c.id)
+                    WHERE rd.complaint_id = c.id) AS duplicate_of
             FROM complaints c
             WHERE ($1::text IS NULL OR c.department = $1)
               AND ($2::text IS NULL OR c.status = $2)
@@ -137,9 +137,10 @@ public enum ComplaintQueries {
             """, [filter.department, filter.status, filter.arrondissement, filter.olderThanSeconds, filter.limit,
                   filter.lateOnly])
         return try result.rows.map { row throws(PostgresError) in
-            ComplaintSummary(reference: try row.decode(0), submittedAt: try row.decode(1), ageSeconds: try row.decode(2),
-                             status: try row.decode(3), department: try row.decode(4), arrondissement: try row.decode(5),
-                             excerpt: try row.decode(6), duplicateOf: try row.decode(7))
+            ComplaintSummary(reference: try row.decode("reference"), submittedAt: try row.decode("submitted_at"),
+                             ageSeconds: try row.decode("age_seconds"), status: try row.decode("status"),
+                             department: try row.decode("department"), arrondissement: try row.decode("arrondissement"),
+                             excerpt: try row.decode("excerpt"), duplicateOf: try row.decode("duplicate_of"))
         }
     }
 
@@ -153,43 +154,56 @@ public enum ComplaintQueries {
             """, [reference])
         guard found.count > 0 else { return nil }
         let row = found[0]
-        let complaint = ComplaintDetail.Complaint(
-            id: try row.decode(0), reference: try row.decode(1), submittedAt: try row.decode(2), body: try row.decode(3),
-            language: try row.decode(4), arrondissement: try row.decode(5), anonymous: try row.decode(6),
-            citizenName: try row.decode(7), citizenEmail: try row.decode(8), citizenPhone: try row.decode(9),
-            notifyLanguage: try row.decode(10), status: try row.decode(11), department: try row.decode(12))
+        let complaint = ComplaintDetail.Complaint(id: try row.decode("id"), reference: try row.decode("reference"),
+                                                  submittedAt: try row.decode("submitted_at"),
+                                                  body: try row.decode("body"), language: try row.decode("language"),
+                                                  arrondissement: try row.decode("arrondissement"),
+                                                  anonymous: try row.decode("anonymous"),
+                                                  citizenName: try row.decode("citizen_name"),
+                                                  citizenEmail: try row.decode("citizen_email"),
+                                                  citizenPhone: try row.decode("citizen_phone"),
+                                                  notifyLanguage: try row.decode("notify_language"),
+                                                  status: try row.decode("status"),
+                                                  department: try row.decode("department"))
         let id = complaint.id
 
         let attachments = try db.query("""
             SELECT file_name, content_type, byte_size, storage_key FROM attachments WHERE complaint_id = $1 ORDER BY id
             """, [id]).rows.map { row throws(PostgresError) in
-            ComplaintDetail.Attachment(fileName: try row.decode(0), contentType: try row.decode(1),
-                                       byteSize: try row.decode(2), storageKey: try row.decode(3))
+            ComplaintDetail.Attachment(fileName: try row.decode("file_name"),
+                                       contentType: try row.decode("content_type"),
+                                       byteSize: try row.decode("byte_size"), storageKey: try row.decode("storage_key"))
         }
 
         let decisions = try db.query("""
-            SELECT rd.department, rd.confidence, rd.runner_up, rd.matches::text, rd.rules_version, rd.worker_id,
-                   rd.decided_at, dup.reference, rd.duplicate_similarity
+            SELECT rd.department, rd.confidence, rd.runner_up, rd.matches::text AS matches, rd.rules_version, rd.worker_id,
+                   rd.decided_at, dup.reference AS duplicate_of, rd.duplicate_similarity
             FROM routing_decisions rd LEFT JOIN complaints dup ON dup.id = rd.duplicate_of
             WHERE rd.complaint_id = $1
             """, [id])
         var decision: ComplaintDetail.Decision?
         if decisions.count > 0 {
             let row = decisions[0]
-            decision = ComplaintDetail.Decision(department: try row.decode(0), confidence: try row.decode(1),
-                                                runnerUp: try row.decode(2), matchesJSON: try row.decode(3),
-                                                rulesVersion: try row.decode(4), workerID: try row.decode(5),
-                                                decidedAt: try row.decode(6), duplicateOf: try row.decode(7),
-                                                duplicateSimilarity: try row.decode(8))
+            decision = ComplaintDetail.Decision(department: try row.decode("department"),
+                                                confidence: try row.decode("confidence"),
+                                                runnerUp: try row.decode("runner_up"),
+                                                matchesJSON: try row.decode("matches"),
+                                                rulesVersion: try row.decode("rules_version"),
+                                                workerID: try row.decode("worker_id"),
+                                                decidedAt: try row.decode("decided_at"),
+                                                duplicateOf: try row.decode("duplicate_of"),
+                                                duplicateSimilarity: try row.decode("duplicate_similarity"))
         }
 
         let events = try db.query("""
             SELECT id, at, from_status, to_status, from_department, to_department, actor, note
             FROM complaint_events WHERE complaint_id = $1 ORDER BY id
             """, [id]).rows.map { row throws(PostgresError) in
-            ComplaintDetail.Event(id: try row.decode(0), at: try row.decode(1), fromStatus: try row.decode(2),
-                                  toStatus: try row.decode(3), fromDepartment: try row.decode(4),
-                                  toDepartment: try row.decode(5), actor: try row.decode(6), note: try row.decode(7))
+            ComplaintDetail.Event(id: try row.decode("id"), at: try row.decode("at"),
+                                  fromStatus: try row.decode("from_status"), toStatus: try row.decode("to_status"),
+                                  fromDepartment: try row.decode("from_department"),
+                                  toDepartment: try row.decode("to_department"), actor: try row.decode("actor"),
+                                  note: try row.decode("note"))
         }
 
         let notifications = try db.query("""
@@ -197,11 +211,12 @@ public enum ComplaintQueries {
                    sent_at, last_error
             FROM notifications WHERE complaint_id = $1 ORDER BY id
             """, [id]).rows.map { row throws(PostgresError) in
-            ComplaintDetail.Notification(id: try row.decode(0), eventID: try row.decode(1), recipientKind: try row.decode(2),
-                                         recipient: try row.decode(3), template: try row.decode(4),
-                                         language: try row.decode(5), status: try row.decode(6),
-                                         attempts: try row.decode(7), createdAt: try row.decode(8),
-                                         sentAt: try row.decode(9), lastError: try row.decode(10))
+            ComplaintDetail.Notification(id: try row.decode("id"), eventID: try row.decode("event_id"),
+                                         recipientKind: try row.decode("recipient_kind"),
+                                         recipient: try row.decode("recipient"), template: try row.decode("template"),
+                                         language: try row.decode("language"), status: try row.decode("status"),
+                                         attempts: try row.decode("attempts"), createdAt: try row.decode("created_at"),
+                                         sentAt: try row.decode("sent_at"), lastError: try row.decode("last_error"))
         }
         return ComplaintDetail(complaint: complaint, attachments: attachments, decision: decision, events: events,
                                notifications: notifications)

@@ -56,7 +56,8 @@ public enum LifecycleStore {
             )
             UPDATE complaints c SET status = $2
             FROM old WHERE c.id = old.id
-            RETURNING c.id, old.status, c.status, old.department, c.department
+            RETURNING c.id AS complaint_id, old.status AS old_status, c.status AS new_status,
+                      old.department AS old_department, c.department AS new_department
             """, parameters: [reference, status])
     }
 
@@ -92,9 +93,10 @@ public enum LifecycleStore {
                 let updated = try db.query(sql, parameters)
                 guard updated.count > 0 else { throw LifecycleError.unknownReference(reference) }
                 let row = updated[0]
-                let id: Int64 = try row.decode(0)
-                let from: String = try row.decode(1), to: String = try row.decode(2)
-                let fromDepartment: String? = try row.decode(3), toDepartment: String? = try row.decode(4)
+                let id: Int64 = try row.decode("complaint_id")
+                let from: String = try row.decode("old_status"), to: String = try row.decode("new_status")
+                let fromDepartment: String? = try row.decode("old_department")
+                let toDepartment: String? = try row.decode("new_department")
                 guard from != to || fromDepartment != toDepartment else {
                     return LifecycleChange(reference: reference, fromStatus: from, toStatus: to,
                                            fromDepartment: fromDepartment, toDepartment: toDepartment,
@@ -105,19 +107,21 @@ public enum LifecycleStore {
                 if updated.columnCount >= 8 {
                     return LifecycleChange(reference: reference, fromStatus: from, toStatus: to,
                                            fromDepartment: fromDepartment, toDepartment: toDepartment,
-                                           eventID: try row.decode(5), actor: try row.decode(6),
-                                           notifications: try row.decode(7))
+                                           eventID: try row.decode("event_id"), actor: try row.decode("actor"),
+                                           notifications: try row.decode("citizen_notifications"))
                 }
                 // The trigger wrote the newest event of this complaint in this very transaction.
                 let event = try db.query("""
-                    SELECT e.id, (SELECT count(*) FROM notifications n
-                                  WHERE n.event_id = e.id AND n.recipient_kind = 'citizen'), e.actor
+                    SELECT e.id AS event_id,
+                           (SELECT count(*) FROM notifications n
+                            WHERE n.event_id = e.id AND n.recipient_kind = 'citizen') AS citizen_notifications,
+                           e.actor
                     FROM complaint_events e WHERE e.complaint_id = $1 ORDER BY e.id DESC LIMIT 1
                     """, [id]).single()
                 return LifecycleChange(reference: reference, fromStatus: from, toStatus: to,
                                        fromDepartment: fromDepartment, toDepartment: toDepartment,
-                                       eventID: try event.decode(0), actor: try event.decode(2),
-                                       notifications: try event.decode(1))
+                                       eventID: try event.decode("event_id"), actor: try event.decode("actor"),
+                                       notifications: try event.decode("citizen_notifications"))
             }
         } catch let error as LifecycleError {
             throw error

@@ -36,17 +36,17 @@ public enum HealthStore {
         guard tracked else { return AppliedMigrations(tracked: false, checksums: [:]) }
         var checksums: [Int: String] = [:]
         for row in try db.query("SELECT version, checksum FROM schema_migrations").rows {
-            checksums[try row.decode(0, as: Int.self)] = try row.decode(1, as: String.self)
+            checksums[try row.decode("version", as: Int.self)] = try row.decode("checksum", as: String.self)
         }
         return AppliedMigrations(tracked: true, checksums: checksums)
     }
 
     public static func outboxBacklog(on db: PostgresConnection) throws(PostgresError) -> OutboxBacklog {
         let row = try db.query("""
-            SELECT count(*), extract(epoch FROM now() - min(created_at))::float8
+            SELECT count(*) AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest_pending_seconds
             FROM notifications WHERE status = 'pending'
             """).single()
-        return OutboxBacklog(pending: try row.decode(0), oldestPendingSeconds: try row.decode(1))
+        return OutboxBacklog(pending: try row.decode("pending"), oldestPendingSeconds: try row.decode("oldest_pending_seconds"))
     }
 
     /// Bounces are recorded by the inbound-mail schema (migration 7). Before it exists there is

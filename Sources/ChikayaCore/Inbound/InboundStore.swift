@@ -71,31 +71,36 @@ public enum InboundStore {
     private static func notification(sql condition: String, _ value: any PostgresBindable,
                                      on db: PostgresConnection) throws(PostgresError) -> InboundNotificationTarget? {
         let result = try db.query("""
-            SELECT n.id, n.recipient, n.recipient_kind, c.id, c.reference, c.department
+            SELECT n.id AS notification_id, n.recipient, n.recipient_kind, c.id AS complaint_id, c.reference, c.department
             FROM notifications n JOIN complaints c ON c.id = n.complaint_id
             WHERE \(condition)
             ORDER BY n.id LIMIT 1
             """, [value])
         guard result.count > 0 else { return nil }
         let row = result[0]
-        return InboundNotificationTarget(id: try row.decode(0), recipient: try row.decode(1), recipientKind: try row.decode(2),
-                                         complaintID: try row.decode(3), reference: try row.decode(4), department: try row.decode(5))
+        return InboundNotificationTarget(id: try row.decode("notification_id"), recipient: try row.decode("recipient"),
+                                         recipientKind: try row.decode("recipient_kind"),
+                                         complaintID: try row.decode("complaint_id"),
+                                         reference: try row.decode("reference"),
+                                         department: try row.decode("department"))
     }
 
     public static func replyTarget(reference: String, on db: PostgresConnection) throws(PostgresError) -> InboundReplyTarget? {
         let result = try db.query("""
-            SELECT c.id, c.reference, c.department, c.citizen_email,
+            SELECT c.id AS complaint_id, c.reference, c.department, c.citizen_email,
                    ARRAY(SELECT lower(email) FROM department_contacts WHERE department = c.department
                          UNION SELECT lower(reply_to) FROM departments WHERE code = c.department AND reply_to IS NOT NULL)::text
+                       AS office_addresses
             FROM complaints c WHERE c.reference = $1
             """, [reference])
         guard result.count > 0 else { return nil }
         let row = result[0]
-        let array: String = try row.decode(4)
+        let array: String = try row.decode("office_addresses")
         let addresses = array.trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",")
             .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) }.filter { !$0.isEmpty }
-        return InboundReplyTarget(complaintID: try row.decode(0), reference: try row.decode(1), department: try row.decode(2),
-                                  citizenEmail: try row.decode(3), officeAddresses: Set(addresses))
+        return InboundReplyTarget(complaintID: try row.decode("complaint_id"), reference: try row.decode("reference"),
+                                  department: try row.decode("department"),
+                                  citizenEmail: try row.decode("citizen_email"), officeAddresses: Set(addresses))
     }
 
     /// Records one bounce for a notification's address, in one transaction: a permanent one marks
@@ -124,9 +129,10 @@ public enum InboundStore {
                 WHERE address = $1 AND NOT permanent AND at > now() - make_interval(days => $2)
                 """, [address, transientWindowDays]).single().decode(0)
             let stats = try db.query("""
-                SELECT min(at), max(at), count(*)::int FROM address_bounces WHERE address = $1
+                SELECT min(at) AS first_at, max(at) AS last_at, count(*)::int AS bounces FROM address_bounces WHERE address = $1
                 """, [address]).single()
-            let first: Date? = try stats.decode(0), last: Date? = try stats.decode(1), count: Int = try stats.decode(2)
+            let first: Date? = try stats.decode("first_at"), last: Date? = try stats.decode("last_at")
+            let count: Int = try stats.decode("bounces")
             let reason: String? = permanent ? "bounce" : (transient >= transientLimit ? "transient_bounces" : nil)
             var newlySuppressed = false
             if let reason {
@@ -188,9 +194,11 @@ public enum InboundStore {
             SELECT address, reason, status, bounce_count, recipient_kind, last_bounce_at, suppressed_at
             FROM suppressions_list($1)
             """, [limit]).rows.map { row throws(PostgresError) in
-            SuppressedAddress(address: try row.decode(0), reason: try row.decode(1), status: try row.decode(2),
-                              bounceCount: try row.decode(3), recipientKind: try row.decode(4),
-                              lastBounceAt: try row.decode(5), suppressedAt: try row.decode(6))
+            SuppressedAddress(address: try row.decode("address"), reason: try row.decode("reason"),
+                              status: try row.decode("status"), bounceCount: try row.decode("bounce_count"),
+                              recipientKind: try row.decode("recipient_kind"),
+                              lastBounceAt: try row.decode("last_bounce_at"),
+                              suppressedAt: try row.decode("suppressed_at"))
         }
     }
 
@@ -199,8 +207,9 @@ public enum InboundStore {
         try db.query("""
             SELECT department, arrondissement, email, status, last_bounce_at FROM bounced_offices()
             """).rows.map { row throws(PostgresError) in
-            BouncedOffice(department: try row.decode(0), arrondissement: try row.decode(1), address: try row.decode(2),
-                          status: try row.decode(3), lastBounceAt: try row.decode(4))
+            BouncedOffice(department: try row.decode("department"), arrondissement: try row.decode("arrondissement"),
+                          address: try row.decode("email"), status: try row.decode("status"),
+                          lastBounceAt: try row.decode("last_bounce_at"))
         }
     }
 
@@ -231,8 +240,9 @@ public enum InboundStore {
                 """, [reference, office, status, department, note])
             guard result.count > 0 else { throw LifecycleError.unknownReference(reference) }
             let row = result[0]
-            return OfficeChange(fromStatus: try row.decode(0), toStatus: try row.decode(1), fromDepartment: try row.decode(2),
-                                toDepartment: try row.decode(3), eventID: try row.decode(4))
+            return OfficeChange(fromStatus: try row.decode("old_status"), toStatus: try row.decode("new_status"),
+                                fromDepartment: try row.decode("old_department"),
+                                toDepartment: try row.decode("new_department"), eventID: try row.decode("event_id"))
         } catch let error as LifecycleError {
             throw error
         } catch let error as PostgresError {
@@ -252,7 +262,7 @@ public enum InboundStore {
                                    on db: PostgresConnection) throws(PostgresError) -> (noteID: Int64, forwarded: Bool) {
         let row = try db.query("SELECT note_id, forwarded FROM inbound_citizen_note($1, $2, $3)",
                                [reference, citizen, body]).single()
-        return (try row.decode(0), try row.decode(1))
+        return (try row.decode("note_id"), try row.decode("forwarded"))
     }
 
     /// `PostgresConnection.transaction` with the error type kept.

@@ -52,43 +52,50 @@ public enum DatabaseMetricsStore {
                        enqueued_at
                 FROM routing_queue
             )
-            SELECT s.state, count(e.state), extract(epoch FROM now() - min(e.enqueued_at))::float8
+            SELECT s.state, count(e.state) AS entries, extract(epoch FROM now() - min(e.enqueued_at))::float8 AS oldest_seconds
             FROM (VALUES ('pending'), ('leased'), ('dead')) AS s (state)
             LEFT JOIN entries e ON e.state = s.state
             GROUP BY s.state ORDER BY s.state
             """).rows.map { row throws(PostgresError) in
-                DatabaseFigures.QueueState(state: try row.decode(0), entries: try row.decode(1), oldestSeconds: try row.decode(2))
+                DatabaseFigures.QueueState(state: try row.decode("state"), entries: try row.decode("entries"),
+                                           oldestSeconds: try row.decode("oldest_seconds"))
             }
         let outbox = try db.query("""
-            SELECT status, recipient_kind, count(*),
-                   CASE WHEN status = 'pending' THEN extract(epoch FROM now() - min(created_at))::float8 END
+            SELECT status, recipient_kind, count(*) AS notifications,
+                   CASE WHEN status = 'pending' THEN extract(epoch FROM now() - min(created_at))::float8 END AS oldest_seconds
             FROM notifications GROUP BY status, recipient_kind ORDER BY status, recipient_kind
             """).rows.map { row throws(PostgresError) in
-                DatabaseFigures.OutboxCount(status: try row.decode(0), recipient: try row.decode(1), count: try row.decode(2),
-                                            oldestSeconds: try row.decode(3))
+                DatabaseFigures.OutboxCount(status: try row.decode("status"),
+                                            recipient: try row.decode("recipient_kind"),
+                                            count: try row.decode("notifications"),
+                                            oldestSeconds: try row.decode("oldest_seconds"))
             }
         let complaints = try db.query("""
-            SELECT status, coalesce(department, 'none'), count(*) FROM complaints
+            SELECT status, coalesce(department, 'none') AS department, count(*) AS complaints FROM complaints
             GROUP BY 1, 2 ORDER BY 1, 2
             """).rows.map { row throws(PostgresError) in
-                DatabaseFigures.ComplaintCount(status: try row.decode(0), department: try row.decode(1), count: try row.decode(2))
+                DatabaseFigures.ComplaintCount(status: try row.decode("status"),
+                                               department: try row.decode("department"),
+                                               count: try row.decode("complaints"))
             }
         var late: [String: Int] = [:]
-        for row in try db.query("SELECT department, count(DISTINCT complaint_id) FROM late_complaints GROUP BY 1").rows {
-            late[try row.decode(0, as: String.self)] = try row.decode(1, as: Int.self)
+        for row in try db.query("SELECT department, count(DISTINCT complaint_id) AS late FROM late_complaints GROUP BY 1").rows {
+            late[try row.decode("department", as: String.self)] = try row.decode("late", as: Int.self)
         }
         let totals = try db.query("""
             SELECT (SELECT count(*) FROM departments d
                     WHERE NOT EXISTS (SELECT 1 FROM department_contacts c
-                                      WHERE c.department = d.code AND c.arrondissement IS NULL)),
-                   (SELECT count(*) FROM department_deliveries_waiting),
-                   (SELECT coalesce(max(version), 0) FROM schema_migrations),
+                                      WHERE c.department = d.code AND c.arrondissement IS NULL)) AS offices_without_address,
+                   (SELECT count(*) FROM department_deliveries_waiting) AS deliveries_waiting,
+                   (SELECT coalesce(max(version), 0) FROM schema_migrations) AS schema_version,
                    (SELECT extract(epoch FROM published_at)::float8 FROM rules_publications ORDER BY id DESC LIMIT 1)
+                       AS rules_published_at
             """).single()
         let bounces = try HealthStore.officeBounces(on: db)
         return DatabaseFigures(queue: queue, outbox: outbox, complaints: complaints, late: late,
-                               officesWithoutAddress: try totals.decode(0), deliveriesWaiting: try totals.decode(1),
+                               officesWithoutAddress: try totals.decode("offices_without_address"),
+                               deliveriesWaiting: try totals.decode("deliveries_waiting"),
                                officesBouncing: bounces.tracked ? bounces.offices.count : nil,
-                               schemaVersion: try totals.decode(2), rulesPublishedAt: try totals.decode(3))
+                               schemaVersion: try totals.decode("schema_version"), rulesPublishedAt: try totals.decode("rules_published_at"))
     }
 }

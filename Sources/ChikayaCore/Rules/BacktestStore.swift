@@ -46,8 +46,8 @@ public enum BacktestStore {
     public static func page(cutoff: String?, beforeID: Int64?, limit: Int,
                             on db: PostgresConnection) throws(PostgresError) -> [BacktestRow] {
         let result = try db.query("""
-            SELECT c.id, c.reference, c.body, c.arrondissement, rd.department, c.department,
-                   \(AuditTrail.correctedByHand(complaintID: "c.id"))
+            SELECT c.id, c.reference, c.body, c.arrondissement, rd.department AS routed_to, c.department,
+                   \(AuditTrail.correctedByHand(complaintID: "c.id")) AS corrected
             FROM complaints c JOIN routing_decisions rd ON rd.complaint_id = c.id
             WHERE ($1::bigint IS NULL OR c.id < $1::bigint)
               AND ($2::timestamptz IS NULL OR c.submitted_at >= $2::timestamptz)
@@ -57,9 +57,10 @@ public enum BacktestStore {
         var rows: [BacktestRow] = []
         rows.reserveCapacity(result.count)
         for row in result.rows {
-            rows.append(BacktestRow(id: try row.decode(0), reference: try row.decode(1), body: try row.decode(2),
-                                    arrondissement: try row.decode(3), routedTo: try row.decode(4),
-                                    department: try row.decode(5), corrected: try row.decode(6)))
+            rows.append(BacktestRow(id: try row.decode("id"), reference: try row.decode("reference"),
+                                    body: try row.decode("body"), arrondissement: try row.decode("arrondissement"),
+                                    routedTo: try row.decode("routed_to"), department: try row.decode("department"),
+                                    corrected: try row.decode("corrected")))
         }
         return rows
     }

@@ -39,7 +39,7 @@ public struct MigrationRunner {
             """)
         var applied: [Int: String] = [:]
         for row in try connection.query("SELECT version, checksum FROM schema_migrations").rows {
-            applied[try row.decode(0, as: Int.self)] = try row.decode(1, as: String.self)
+            applied[try row.decode("version", as: Int.self)] = try row.decode("checksum", as: String.self)
         }
         var report = MigrationReport()
         for migration in migrations.sorted(by: { $0.version < $1.version }) {

@@ -38,11 +38,11 @@ public enum StaffStore {
                            on db: PostgresConnection) throws -> Added {
         try DepartmentStore.validate(department: department, arrondissement: arrondissement, on: db)
         let row = try db.query("""
-            SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1 AND rolcanlogin),
+            SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1 AND rolcanlogin) AS login_exists,
                    CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)
-                        THEN pg_has_role($1, 'chikaya_staff', 'MEMBER') ELSE false END
+                        THEN pg_has_role($1, 'chikaya_staff', 'MEMBER') ELSE false END AS login_is_staff
             """, [login]).single()
-        guard try row.decode(0, as: Bool.self) else {
+        guard try row.decode("login_exists", as: Bool.self) else {
             throw StaffError(.unknownLogin, """
                 no database login is named '\(login)'; a DBA creates it first: \
                 CREATE ROLE "\(login)" LOGIN IN ROLE chikaya_staff (docs/security.md)
@@ -55,7 +55,7 @@ public enum StaffStore {
         guard inserted == 1 else {
             throw StaffError(.alreadyAssigned, "\(login) is already assigned to \(scope(department, arrondissement))")
         }
-        return Added(loginIsStaff: try row.decode(1))
+        return Added(loginIsStaff: try row.decode("login_is_staff"))
     }
 
     /// Removes one assignment; the login stops seeing those complaints at its next statement.
@@ -77,8 +77,9 @@ public enum StaffStore {
             WHERE $1::text IS NULL OR login = $1
             ORDER BY login, department, arrondissement NULLS FIRST
             """, [login]).rows.map { row throws(PostgresError) in
-                StaffAssignment(login: try row.decode(0), department: try row.decode(1), arrondissement: try row.decode(2),
-                                assignedBy: try row.decode(3), assignedAt: try row.decode(4))
+                StaffAssignment(login: try row.decode("login"), department: try row.decode("department"),
+                                arrondissement: try row.decode("arrondissement"),
+                                assignedBy: try row.decode("assigned_by"), assignedAt: try row.decode("assigned_at"))
             }
     }
 

@@ -82,31 +82,32 @@ public enum StatsStore {
                 FROM complaints c LEFT JOIN routing_decisions rd ON rd.complaint_id = c.id
                 WHERE c.submitted_at >= now() - make_interval(secs => $1::float8)
             )
-            SELECT count(*),
-                   count(routed_to),
-                   count(*) FILTER (WHERE routed_to = 'triage'),
-                   count(*) FILTER (WHERE corrected),
+            SELECT count(*) AS received,
+                   count(routed_to) AS routed,
+                   count(*) FILTER (WHERE routed_to = 'triage') AS to_triage,
+                   count(*) FILTER (WHERE corrected) AS reassigned,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - submitted_at))
-                       FILTER (WHERE routed_to IS NOT NULL),
+                       FILTER (WHERE routed_to IS NOT NULL) AS latency_p50,
                    percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - submitted_at))
-                       FILTER (WHERE routed_to IS NOT NULL),
-                   (SELECT count(*) FROM routing_queue WHERE state = 'pending'),
-                   (SELECT count(*) FROM routing_queue WHERE state = 'dead'),
-                   (SELECT extract(epoch FROM now() - min(enqueued_at))::float8 FROM routing_queue WHERE state = 'pending'),
+                       FILTER (WHERE routed_to IS NOT NULL) AS latency_p95,
+                   (SELECT count(*) FROM routing_queue WHERE state = 'pending') AS queue_pending,
+                   (SELECT count(*) FROM routing_queue WHERE state = 'dead') AS queue_dead,
+                   (SELECT extract(epoch FROM now() - min(enqueued_at))::float8 FROM routing_queue WHERE state = 'pending')
+                       AS queue_oldest_seconds,
                    (SELECT count(*) FILTER (WHERE status = 'sent') FROM notifications
-                    WHERE created_at >= now() - make_interval(secs => $1::float8)),
+                    WHERE created_at >= now() - make_interval(secs => $1::float8)) AS notifications_sent,
                    (SELECT count(*) FILTER (WHERE status = 'pending') FROM notifications
-                    WHERE created_at >= now() - make_interval(secs => $1::float8)),
+                    WHERE created_at >= now() - make_interval(secs => $1::float8)) AS notifications_pending,
                    (SELECT count(*) FILTER (WHERE status = 'failed') FROM notifications
-                    WHERE created_at >= now() - make_interval(secs => $1::float8)),
-                   (SELECT count(DISTINCT complaint_id) FROM late_complaints),
-                   (SELECT count(*) FROM department_deliveries_waiting)
+                    WHERE created_at >= now() - make_interval(secs => $1::float8)) AS notifications_failed,
+                   (SELECT count(DISTINCT complaint_id) FROM late_complaints) AS late,
+                   (SELECT count(*) FROM department_deliveries_waiting) AS deliveries_waiting
             FROM window_complaints
             """, [sinceSeconds]).single()
-        let received: Int = try totals.decode(0)
-        let routed: Int = try totals.decode(1)
-        let triage: Int = try totals.decode(2)
-        let reassigned: Int = try totals.decode(3)
+        let received: Int = try totals.decode("received")
+        let routed: Int = try totals.decode("routed")
+        let triage: Int = try totals.decode("to_triage")
+        let reassigned: Int = try totals.decode("reassigned")
 
         let departmentRows = try db.query("""
             WITH window_complaints AS (
@@ -136,10 +137,12 @@ public enum StatsStore {
             , late AS (
                 SELECT department, count(DISTINCT complaint_id) AS n FROM late_complaints GROUP BY department
             )
-            SELECT d.code, coalesce(h.n, 0), coalesce(r.n, 0), coalesce(r.corrected, 0),
-                   coalesce(s.n, 0), s.median::float8, coalesce(l.n, 0),
-                   EXISTS (SELECT 1 FROM department_contacts dc WHERE dc.department = d.code AND dc.arrondissement IS NULL),
-                   coalesce(r.duplicates, 0)
+            SELECT d.code AS department, coalesce(h.n, 0) AS complaints, coalesce(r.n, 0) AS routed,
+                   coalesce(r.corrected, 0) AS corrected, coalesce(s.n, 0) AS resolved,
+                   s.median::float8 AS median_seconds_to_resolved, coalesce(l.n, 0) AS late,
+                   EXISTS (SELECT 1 FROM department_contacts dc WHERE dc.department = d.code AND dc.arrondissement IS NULL)
+                       AS has_contact,
+                   coalesce(r.duplicates, 0) AS duplicates
             FROM departments d
             LEFT JOIN held h ON h.department = d.code
             LEFT JOIN routed r ON r.department = d.code
@@ -149,13 +152,15 @@ public enum StatsStore {
             ORDER BY coalesce(h.n, 0) DESC, d.code
             """, [sinceSeconds])
         let departments = try departmentRows.rows.map { row throws(PostgresError) -> Stats.Department in
-            let routedHere: Int = try row.decode(2), correctedHere: Int = try row.decode(3)
-            return Stats.Department(department: try row.decode(0), complaints: try row.decode(1), routed: routedHere,
+            let routedHere: Int = try row.decode("routed"), correctedHere: Int = try row.decode("corrected")
+            return Stats.Department(department: try row.decode("department"), complaints: try row.decode("complaints"),
+                                    routed: routedHere,
                                     reassignedByHand: correctedHere,
                                     reassignedShare: routedHere > 0 ? Double(correctedHere) / Double(routedHere) : nil,
-                                    resolved: try row.decode(4), medianSecondsToResolved: try row.decode(5),
-                                    late: try row.decode(6), hasContact: try row.decode(7),
-                                    duplicates: try row.decode(8))
+                                    resolved: try row.decode("resolved"),
+                                    medianSecondsToResolved: try row.decode("median_seconds_to_resolved"),
+                                    late: try row.decode("late"), hasContact: try row.decode("has_contact"),
+                                    duplicates: try row.decode("duplicates"))
         }
 
         let areaRows = try db.query("""
@@ -167,34 +172,39 @@ public enum StatsStore {
                 SELECT coalesce(arrondissement, 'none') AS area, count(DISTINCT complaint_id) AS n
                 FROM late_complaints GROUP BY 1
             )
-            SELECT coalesce(w.area, l.area), coalesce(w.n, 0), coalesce(l.n, 0)
+            SELECT coalesce(w.area, l.area) AS arrondissement, coalesce(w.n, 0) AS complaints, coalesce(l.n, 0) AS late
             FROM windowed w FULL JOIN late l ON l.area = w.area
             ORDER BY 2 DESC, 1
             """, [sinceSeconds])
         let areas = try areaRows.rows.map { row throws(PostgresError) in
-            Stats.Arrondissement(arrondissement: try row.decode(0), complaints: try row.decode(1), late: try row.decode(2))
+            Stats.Arrondissement(arrondissement: try row.decode("arrondissement"),
+                                 complaints: try row.decode("complaints"), late: try row.decode("late"))
         }
 
         var stats = Stats(sinceSeconds: sinceSeconds, received: received, routed: routed, routedToTriage: triage,
                      triageShare: routed > 0 ? Double(triage) / Double(routed) : nil,
                      reassignedByHand: reassigned,
                      reassignedShare: routed > 0 ? Double(reassigned) / Double(routed) : nil,
-                     latencyP50Seconds: try totals.decode(4), latencyP95Seconds: try totals.decode(5),
-                     queuePending: try totals.decode(6), queueDead: try totals.decode(7),
-                     queueOldestSeconds: try totals.decode(8), notificationsSent: try totals.decode(9),
-                     notificationsPending: try totals.decode(10), notificationsFailed: try totals.decode(11),
-                     late: try totals.decode(12), deliveriesWaiting: try totals.decode(13),
+                     latencyP50Seconds: try totals.decode("latency_p50"),
+                     latencyP95Seconds: try totals.decode("latency_p95"),
+                     queuePending: try totals.decode("queue_pending"), queueDead: try totals.decode("queue_dead"),
+                     queueOldestSeconds: try totals.decode("queue_oldest_seconds"),
+                     notificationsSent: try totals.decode("notifications_sent"),
+                     notificationsPending: try totals.decode("notifications_pending"),
+                     notificationsFailed: try totals.decode("notifications_failed"),
+                     late: try totals.decode("late"), deliveriesWaiting: try totals.decode("deliveries_waiting"),
                      duplicates: departments.reduce(0) { $0 + $1.duplicates },
                      departments: departments, arrondissements: areas)
         stats.bouncingOffices = try InboundStore.bouncedOffices(on: db).map {
             "\($0.department)/\($0.arrondissement ?? "default") \($0.address)"
         }
         let inbound = try db.query("""
-            SELECT count(*) FILTER (WHERE status = 'bounced')::int, count(*) FILTER (WHERE status = 'suppressed')::int
+            SELECT count(*) FILTER (WHERE status = 'bounced')::int AS bounced,
+                   count(*) FILTER (WHERE status = 'suppressed')::int AS suppressed
             FROM notifications WHERE created_at > now() - make_interval(secs => $1::float8)
             """, [sinceSeconds]).single()
-        stats.notificationsBounced = try inbound.decode(0)
-        stats.notificationsSuppressed = try inbound.decode(1)
+        stats.notificationsBounced = try inbound.decode("bounced")
+        stats.notificationsSuppressed = try inbound.decode("suppressed")
         return stats
     }
 }
