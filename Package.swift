@@ -19,9 +19,13 @@ let package = Package(
         .executableTarget(name: "chikaya", dependencies: ["ChikayaCore"]),
         // Shared by the integration tests: a fresh database per test on the cluster scripts/test starts.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
-        .testTarget(name: "MailTests", dependencies: ["Mail"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        // A test's identifier says what it needs: "Unit" (these three targets whole, and the suites
+        // so named elsewhere) runs without a database or servers: `swift test --filter Unit`;
+        // "Integration" needs what scripts/test starts.
+        .testTarget(name: "RoutingUnitTests", dependencies: ["Routing"], path: "Tests/RoutingTests"),
+        .testTarget(name: "MailUnitTests", dependencies: ["Mail"], path: "Tests/MailTests"),
+        .testTarget(name: "MetricsUnitTests", dependencies: ["Metrics"], path: "Tests/MetricsTests"),
+        .testTarget(name: "MailIntegrationTests", dependencies: ["Mail"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "ChikayaCoreTests", dependencies: ["ChikayaCore", "chikaya", "TestSupport"]),
     ],

@@ -76,7 +76,7 @@ struct CLI {
 }
 
 /// What needs no database.
-@Suite struct CLIUsageTests {
+@Suite struct CLIUsageUnitTests {
     @Test func helpListsTheCommandsAndExitsZero() throws {
         let outcome = try CLI.run(["--help"], databaseURL: nil)
         #expect(outcome.status == 0)
@@ -130,7 +130,7 @@ struct CLI {
 }
 
 @Suite(.enabled(if: TestDatabase.available, "needs DATABASE_URL (run through scripts/test)"))
-struct CLIDatabaseTests {
+struct CLIIntegrationTests {
     func count(_ table: String, in database: TestDatabase) throws -> Int {
         try database.connect().query("SELECT count(*) FROM \(table)").single().decode(0, as: Int.self)
     }

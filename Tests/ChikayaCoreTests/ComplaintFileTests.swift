@@ -2,7 +2,7 @@ import Testing
 @testable import ChikayaCore
 
 /// The TSV format of `chikaya submit --file`: the corpus columns, plus optional citizen columns.
-@Suite struct ComplaintFileTests {
+@Suite struct ComplaintFileUnitTests {
     let header = "id\tlang\tarrondissement\tdepartment\ttext"
 
     @Test func readsTheCorpusFormat() throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// Configuration is loaded from a file and then the environment; every problem names where the
 /// value came from (file:line or environment variable) and the key.
-@Suite struct ConfigurationTests {
+@Suite struct ConfigurationUnitTests {
     /// A config file in a fresh temporary directory, removed by the caller.
     func writeConfig(_ text: String) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chikaya-conf-\(UUID().uuidString)")

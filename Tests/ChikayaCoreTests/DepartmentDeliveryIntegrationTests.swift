@@ -200,7 +200,7 @@ struct DigestIntegrationTests {
 }
 
 @Suite("Department commands without a database")
-struct DepartmentCommandHelpTests {
+struct DepartmentCommandHelpUnitTests {
     @Test("departments and digest answer --help with their usage and exit 0")
     func help() throws {
         let chikaya = ChikayaBinary.locate()

@@ -2,7 +2,7 @@ import Testing
 @testable import ChikayaCore
 
 /// The choice of the earlier complaint, without a database.
-@Suite struct DuplicateFinderTests {
+@Suite struct DuplicateFinderUnitTests {
     let anfa = DuplicateGroup(arrondissement: "anfa", department: "proprete")
     let maarif = DuplicateGroup(arrondissement: "maarif", department: "proprete")
 

@@ -91,7 +91,7 @@ struct HealthIntegrationTests {
 }
 
 @Suite("chikaya health --allow-degraded", .enabled(if: TestDatabase.available))
-struct HealthAllowDegradedTests {
+struct HealthAllowDegradedIntegrationTests {
     @Test("degraded exits 0 with --allow-degraded; down still exits 2")
     func allowDegraded() throws {
         let fixture = try RoutingFixture("healthallow")

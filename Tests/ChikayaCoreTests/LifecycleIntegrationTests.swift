@@ -196,7 +196,7 @@ struct LifecycleIntegrationTests {
 }
 
 @Suite("Complaints commands end to end (integration)", .enabled(if: TestDatabase.available))
-struct ComplaintsCommandTests {
+struct ComplaintsCommandIntegrationTests {
     @Test("list filters and prints newest first in table, tsv and json")
     func list() throws {
         let fixture = try RoutingFixture("cmdlist")

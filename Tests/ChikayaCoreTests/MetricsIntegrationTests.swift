@@ -270,7 +270,7 @@ struct DatabaseMetricsIntegrationTests {
 }
 
 @Suite("metrics_listen configuration (unit)")
-struct MetricsListenConfigurationTests {
+struct MetricsListenConfigurationUnitTests {
     @Test func addressesParseAndBadOnesAreReportedByName() throws {
         let empty = NSTemporaryDirectory() + "chikaya-metrics-listen-\(UUID().uuidString).conf"
         try Data().write(to: URL(fileURLWithPath: empty))

@@ -1,5 +1,5 @@
 /// The privilege decision for every table, view and function of the schema: which role may do
-/// what. `SchemaPrivilegeTests` compares it with the migrated database both ways, so a migration
+/// what. `SchemaPrivilegeIntegrationTests` compares it with the migrated database both ways, so a migration
 /// that adds an object without granting it (or grants more than written here) fails the suite.
 /// docs/security.md explains the roles; change both together.
 ///

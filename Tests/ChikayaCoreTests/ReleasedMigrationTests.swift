@@ -4,7 +4,7 @@ import Testing
 /// The text of a released migration never changes (databases that applied it refuse a program
 /// whose text differs). Pinning the checksums makes an accidental edit fail here, in the
 /// developer's run, instead of on the city's database.
-@Suite struct ReleasedMigrationTests {
+@Suite struct ReleasedMigrationUnitTests {
     static let released: [Int: String] = [
         1: "e91b50be0cc03084",
         2: "388ef22f22d8055b",

@@ -7,7 +7,7 @@ import TestSupport
 /// The migrated schema's privileges are exactly `PrivilegeMatrix`: every table, view and function
 /// has a decision, belongs to chikaya_owner, and no role (PUBLIC included) holds more.
 @Suite(.enabled(if: TestDatabase.available, "needs DATABASE_URL (run through scripts/test)"))
-struct SchemaPrivilegeTests {
+struct SchemaPrivilegeIntegrationTests {
     static let roles = ["intake", "worker", "notifier", "staff", "admin", "readonly"]
 
     func migrated(_ label: String) throws -> (TestDatabase, PostgresConnection) {

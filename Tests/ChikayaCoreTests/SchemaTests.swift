@@ -8,7 +8,7 @@ import TestSupport
 
 /// Migrations and the intake contract against the real cluster; a database per test.
 @Suite(.enabled(if: TestDatabase.available, "needs DATABASE_URL (run through scripts/test)"))
-struct SchemaTests {
+struct SchemaIntegrationTests {
     /// A migrated database of its own for one test.
     func migrated(_ label: String) throws -> (TestDatabase, PostgresConnection) {
         let database = try TestDatabase(label)
@@ -182,7 +182,7 @@ struct SchemaTests {
 }
 
 /// Checksums need no server: an edit of an applied migration's text must change it.
-@Suite struct MigrationChecksumTests {
+@Suite struct MigrationChecksumUnitTests {
     @Test func editedMigrationTextHasAnotherChecksum() {
         let original = Migrations.all[0]
         let edited = Migration(version: original.version, name: original.name, sql: original.sql + "\n-- edit")

@@ -3,7 +3,7 @@ import Testing
 @testable import ChikayaCore
 
 /// A service whose database session crosses a network unencrypted says so once, naming the fix.
-@Suite struct TransportWarningTests {
+@Suite struct TransportWarningUnitTests {
     @Test func onlyPlainTCPToAnotherMachineIsWarnedAbout() {
         let warning = Database.plainTextWarning(.tcp(host: "10.0.4.17", encrypted: false))
         #expect(warning?.host == "10.0.4.17")

@@ -251,7 +251,7 @@ struct WorkerIntegrationTests {
 }
 
 @Suite("Routing worker and a PostgreSQL restart", .enabled(if: TestCluster.available))
-struct WorkerRestartTests {
+struct WorkerRestartIntegrationTests {
     @Test("the server restarts while a worker runs: it reconnects and finishes the queue")
     func workerSurvivesServerRestart() throws {
         let cluster = try TestCluster()

@@ -4,7 +4,7 @@ import Testing
 
 /// A password in DATABASE_URL never reaches an error message (and so never a log line).
 /// These need no server: the connections fail before or at the TCP connect.
-@Suite struct ConnectionSecretTests {
+@Suite struct ConnectionSecretUnitTests {
     @Test func unparsableURLIsNotQuoted() {
         // libpq's own parse error would quote the bad escape, password and all.
         do {

@@ -2,7 +2,7 @@ import Testing
 @testable import Postgres
 
 /// Error mapping without a server: what callers log and how they decide to reconnect.
-@Suite struct PostgresErrorTests {
+@Suite struct PostgresErrorUnitTests {
     @Test func descriptionCarriesSQLStateMessageAndHint() {
         let error = PostgresError(code: .server, message: "duplicate key value violates unique constraint \"t_pkey\"",
                                   sqlState: "23505", severity: "ERROR", hint: "use another key")
@@ -57,7 +57,7 @@ import Testing
 
 /// Contention (another session's locks) is told apart from other server errors, so the worker
 /// retries a batch later instead of writing it row by row into the same lock.
-@Suite struct PostgresContentionTests {
+@Suite struct PostgresContentionUnitTests {
     @Test(arguments: ["55P03", "40P01", "40001"])
     func contentionStates(state: String) {
         #expect(PostgresError(code: .server, message: "m", sqlState: state).isContention)

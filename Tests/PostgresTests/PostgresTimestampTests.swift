@@ -4,7 +4,7 @@ import Testing
 
 /// The text form of `timestamptz` is parsed by hand (no DateFormatter), so its edge cases are
 /// pinned here without a server: fractions, offsets, dates before 1970 and what must be refused.
-@Suite struct PostgresTimestampTests {
+@Suite struct PostgresTimestampUnitTests {
     /// Dates are Doubles: a microsecond is the resolution PostgreSQL keeps, so equality is to it.
     func expectSameMicrosecond(_ a: Date?, _ b: Date, sourceLocation: SourceLocation = #_sourceLocation) {
         guard let a else {

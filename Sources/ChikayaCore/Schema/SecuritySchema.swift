@@ -7,7 +7,7 @@
 ///   parallel) that creates it first is not an error.
 /// - Every table, view and function of the schema moves to `chikaya_owner`; PUBLIC loses
 ///   EXECUTE on functions, now and for those `chikaya_owner` creates later, so a new function is
-///   private until its migration grants it (docs/security.md, SchemaPrivilegeTests).
+///   private until its migration grants it (docs/security.md, SchemaPrivilegeIntegrationTests).
 /// - The triggers that write where their caller may not (queue, events, outbox, contact audit)
 ///   run as `chikaya_owner` (SECURITY DEFINER) with a pinned search_path.
 /// - `chikaya_actor()` decides who acted: the login (`session_user`) for people; `router:` or
