@@ -149,30 +149,10 @@ enum DepartmentsCommand: Command {
     }
 
     private static func sync(_ file: DepartmentsFile, db: PostgresConnection) throws -> Int32 {
-        // All or nothing: a file that fails half-way leaves the city's addresses as they were.
-        try db.transaction { db in try apply(file, db: db) }
-    }
-
-    private static func apply(_ file: DepartmentsFile, db: PostgresConnection) throws -> Int32 {
-        var changed = 0, released = 0
-        let existing = try guarded { try DepartmentStore.contacts(on: db) }
-        for entry in file.entries {
-            try guarded {
-                try DepartmentStore.applySettings(department: entry.department, language: entry.language, replyTo: entry.replyTo,
-                                                  firstActionDays: entry.firstActionDays, resolutionDays: entry.resolutionDays, on: db)
-            }
-            for contact in entry.contacts where !existing.contains(contact) {
-                let outcome = try guarded {
-                    try DepartmentStore.setContact(department: contact.department, arrondissement: contact.arrondissement,
-                                                   email: contact.email, note: "sync \(file.path)", on: db)
-                }
-                changed += 1
-                released += outcome.released
-            }
-        }
-        print("applied \(file.entries.count) department(s) from \(file.path): \(changed) contact(s) set, \(released) waiting complaint(s) queued")
-        let listed = Set(file.entries.flatMap(\.contacts).map { "\($0.department)/\($0.arrondissement ?? "")" })
-        for contact in existing where !listed.contains("\(contact.department)/\(contact.arrondissement ?? "")") {
+        let outcome = try guarded { try DepartmentsSync.apply(file, on: db) }
+        print("applied \(outcome.departments) department(s) from \(file.path): \(outcome.contactsSet) contact(s) set, "
+              + "\(outcome.released) waiting complaint(s) queued")
+        for contact in outcome.kept {
             print("kept (not in the file): \(officeName(contact.department, contact.arrondissement)) \(contact.email)")
         }
         return 0

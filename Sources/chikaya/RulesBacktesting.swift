@@ -22,10 +22,6 @@ enum RulesBacktesting {
               VERSION (default: the rules in force; a prefix is enough) to FILE
     """
 
-    /// Rows fetched per round trip: large enough that latency does not matter, small enough to
-    /// keep memory flat whatever the number of complaints.
-    static let pageSize = 5_000
-
     static func backtest(_ arguments: inout Arguments) throws -> Int32 {
         let runtime = try Runtime.load(&arguments, component: "rules")
         let since = try arguments.option("--since")
@@ -52,19 +48,8 @@ enum RulesBacktesting {
         let inForce: RulesPublication?
         do {
             inForce = try RulesStore.latest(on: db)
-            let cutoff = try BacktestStore.cutoff(scope, on: db)
-            let total = try BacktestStore.count(scope, cutoff: cutoff, on: db)
-            let progress = Progress(total: total)
-            var before: Int64?
-            var remaining = total
-            while remaining > 0 {
-                let page = try BacktestStore.page(cutoff: cutoff, beforeID: before, limit: min(pageSize, remaining), on: db)
-                guard let oldest = page.last else { break }
-                backtester.replay(page)
-                before = oldest.id
-                remaining -= page.count
-                progress.update(backtester.report.examined)
-            }
+            let progress = Progress()
+            try backtester.replay(scope, on: db) { done, total in progress.update(done, of: total) }
             progress.finish()
         } catch {
             throw CLIError.database(error)
@@ -108,13 +93,10 @@ enum RulesBacktesting {
     /// "backtest: 45000/100000 complaints" rewritten in place on stderr, only when stderr is a
     /// terminal, at most ten times a second.
     private final class Progress {
-        let total: Int
         let enabled = isatty(2) == 1
         var lastDraw = Date.distantPast
 
-        init(total: Int) { self.total = total }
-
-        func update(_ done: Int) {
+        func update(_ done: Int, of total: Int) {
             guard enabled, Date().timeIntervalSince(lastDraw) >= 0.1 || done == total else { return }
             lastDraw = Date()
             var stderr = StandardError()
@@ -187,57 +169,5 @@ enum RulesBacktesting {
 
     private static func areas(_ k: RuleKeyword) -> String {
         k.arrondissements.isEmpty ? "" : " @" + k.arrondissements.joined(separator: ",")
-    }
-}
-
-/// Keywords added, removed and changed per department between two rule sets. A keyword is the
-/// same when its normalised form, department and kind (keyword or exclusion) are, so respelling
-/// whitespace or moving lines is no change.
-struct RulesDiff {
-    /// One department's changes.
-    struct Department {
-        let code: String
-        var added: [RuleKeyword] = []
-        var removed: [RuleKeyword] = []
-        var reweighted: [(RuleKeyword, RuleKeyword)] = []
-    }
-
-    let departments: [Department]
-
-    init(from old: RuleSet, to new: RuleSet) {
-        struct Key: Hashable {
-            let department: String
-            let canonical: String
-            let exclusion: Bool
-        }
-        func index(_ rules: RuleSet) -> [Key: RuleKeyword] {
-            var map: [Key: RuleKeyword] = [:]
-            for k in rules.keywords {
-                map[Key(department: k.department, canonical: k.canonical, exclusion: k.isExclusion)] = k
-            }
-            return map
-        }
-        let before = index(old), after = index(new)
-        var byDepartment: [String: Department] = [:]
-        for (key, k) in after where before[key] == nil {
-            byDepartment[key.department, default: Department(code: key.department)].added.append(k)
-        }
-        for (key, k) in before {
-            guard let now = after[key] else {
-                byDepartment[key.department, default: Department(code: key.department)].removed.append(k)
-                continue
-            }
-            if now.weight != k.weight || now.arrondissements != k.arrondissements {
-                byDepartment[key.department, default: Department(code: key.department)].reweighted.append((k, now))
-            }
-        }
-        let order = Dictionary(uniqueKeysWithValues: CityDirectory.departments.enumerated().map { ($1.code, $0) })
-        departments = byDepartment.values.map { d in
-            var d = d
-            d.added.sort { $0.term < $1.term }
-            d.removed.sort { $0.term < $1.term }
-            d.reweighted.sort { $0.0.term < $1.0.term }
-            return d
-        }.sorted { (order[$0.code] ?? .max) < (order[$1.code] ?? .max) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Routing
 
 /// A change of department the draft rules would make: from the stored decision to the draft's.
@@ -69,6 +70,31 @@ public struct Backtester {
                 report.examples[move, default: []].append(
                     .init(reference: row.reference, body: row.body, arrondissement: row.arrondissement))
             }
+        }
+    }
+}
+
+extension Backtester {
+    /// Rows fetched per round trip: large enough that latency does not matter, small enough to
+    /// keep memory flat whatever the number of complaints.
+    public static let pageSize = 5_000
+
+    /// Replays every routed complaint of `scope` through the draft, newest first, page by page
+    /// (`BacktestStore`, keyset on the id), so 100,000 complaints never sit in memory at once.
+    /// `progress` hears (replayed, total) after each page.
+    public mutating func replay(_ scope: BacktestScope, on db: PostgresConnection,
+                                progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws(PostgresError) {
+        let cutoff = try BacktestStore.cutoff(scope, on: db)
+        let total = try BacktestStore.count(scope, cutoff: cutoff, on: db)
+        var before: Int64?
+        var remaining = total
+        while remaining > 0 {
+            let page = try BacktestStore.page(cutoff: cutoff, beforeID: before, limit: min(Self.pageSize, remaining), on: db)
+            guard let oldest = page.last else { break }
+            replay(page)
+            before = oldest.id
+            remaining -= page.count
+            progress(report.examined, total)
         }
     }
 }
