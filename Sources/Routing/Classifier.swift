@@ -97,8 +97,31 @@ public struct Classifier: Sendable {
     /// As `decide(utf8:arrondissement:workspace:)` with the arrondissement as a bit of
     /// `CityDirectory.arrondissementBit`, for batches.
     public func decide(utf8: UnsafeBufferPointer<UInt8>, arrondissementBit: UInt32, workspace: inout Workspace) -> Decision {
+        decide(utf8: utf8, arrondissementBit: arrondissementBit, workspace: &workspace, trial: nil)
+    }
+
+    /// Candidate keywords under measurement (`RuleSuggester`): the rules from `firstCandidate` on
+    /// are candidates compiled once with the rules in force; only those in `weights` count, at
+    /// the weight given there, so that each trial is a lookup instead of a new parse.
+    struct Trial {
+        let firstCandidate: Int32
+        var weights: [Int32: Double]
+    }
+
+    /// As `decide(utf8:arrondissementBit:workspace:)`, with the candidates of `trial` left out
+    /// or reweighted.
+    func decide(utf8: UnsafeBufferPointer<UInt8>, arrondissementBit: UInt32, workspace: inout Workspace,
+                trial: Trial?) -> Decision {
         rules.matcher.match(utf8: utf8, scratch: &workspace.scratch)
-        let hits = workspace.scratch.hits
+        var hits = workspace.scratch.hits
+        let firstCandidate = trial?.firstCandidate ?? Int32.max
+        if let trial {
+            hits.removeAll { $0.rule >= trial.firstCandidate && trial.weights[$0.rule] == nil }
+        }
+        let all = rules.rules
+        func weight(_ rule: Int32) -> Double {
+            rule < firstCandidate ? all[Int(rule)].weight : trial?.weights[rule] ?? 0
+        }
         for i in workspace.scores.indices {
             workspace.scores[i] = 0
             workspace.firstToken[i] = Int32.max
@@ -107,7 +130,6 @@ public struct Classifier: Sendable {
         workspace.excludedBy.removeAll(keepingCapacity: true)
         workspace.added.removeAll(keepingCapacity: true)
         workspace.counted.removeAll(keepingCapacity: true)
-        let all = rules.rules
         for hit in hits {
             let rule = all[Int(hit.rule)]
             var status: UInt8 = 0
@@ -131,7 +153,7 @@ public struct Classifier: Sendable {
                     var sameWords = false
                     for j in 0..<workspace.status.count where (workspace.status[j] == 0 || workspace.status[j] == 5)
                         && hits[j].first == hit.first && hits[j].end == hit.end && all[Int(hits[j].rule)].department == rule.department {
-                        if rule.weight > all[Int(hits[j].rule)].weight && !workspace.counted.contains(hit.rule) {
+                        if weight(hit.rule) > weight(hits[j].rule) && !workspace.counted.contains(hit.rule) {
                             workspace.scores[rule.department] -= workspace.added[j]
                             workspace.added[j] = 0
                             workspace.status[j] = 1
@@ -155,8 +177,8 @@ public struct Classifier: Sendable {
                                 by = other.rule
                             }
                         }
-                        workspace.scores[rule.department] += rule.weight * factor
-                        added = rule.weight * factor
+                        workspace.scores[rule.department] += weight(hit.rule) * factor
+                        added = weight(hit.rule) * factor
                         if factor < 1 {
                             status = 5
                         } else {

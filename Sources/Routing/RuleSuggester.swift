@@ -132,17 +132,21 @@ public struct RuleSuggester: Sendable {
             let own = found.filter { examples[$0].department == candidate.department }.count
             return Double(own) / Double(found.count) >= minShare
         }
-        // Each measure parses the rules three times: keep the best supported candidates only.
+        // Each measure classifies the candidate's complaints three times: keep the best supported.
         if candidates.count > maxMeasured {
             candidates = Array(candidates.sorted { ((counts[$0]?.count ?? 0), $1) > ((counts[$1]?.count ?? 0), $0) }
                 .prefix(maxMeasured)).sorted()
         }
 
-        // 3. Each candidate measured alone on top of the rules in force, at its best weight.
+        // 3. Each candidate measured alone on top of the rules in force, at its best weight. The
+        //    rules in force and every candidate are compiled once, together; a trial says which
+        //    candidates count and at what weight (reparsing the rules per trial took minutes).
+        let trials = try TrialRules(rulesSource: rulesSource, fileName: fileName, baseCount: base.termCount,
+                                    candidates: candidates)
         var measured: [(candidate: Candidate, suggestion: RuleSuggestion)] = []
         for candidate in candidates {
-            guard let suggestion = try measure(candidate, on: rulesSource, fileName: fileName, threshold: base.threshold,
-                                               examples: examples, hits: hits[candidate] ?? [], predicted: predicted)
+            guard let suggestion = measure(candidate, with: trials, accepted: [:], threshold: base.threshold,
+                                           examples: examples, hits: hits[candidate] ?? [], predicted: predicted)
             else { continue }
             measured.append((candidate, suggestion))
         }
@@ -156,16 +160,17 @@ public struct RuleSuggester: Sendable {
 
         // 4. Greedy: each measured again on top of those accepted before it.
         var accepted: [RuleSuggestion] = []
-        var current = rulesSource
+        var acceptedWeights: [Int32: Double] = [:]
         for (candidate, _) in measured where accepted.count < limit {
-            guard let suggestion = try measure(candidate, on: current, fileName: fileName, threshold: base.threshold,
-                                               examples: examples, hits: hits[candidate] ?? [], predicted: predicted)
+            guard let suggestion = measure(candidate, with: trials, accepted: acceptedWeights, threshold: base.threshold,
+                                           examples: examples, hits: hits[candidate] ?? [], predicted: predicted),
+                  let rule = trials.rule[candidate]
             else { continue }
             accepted.append(suggestion)
-            current = Self.appending([suggestion], to: current)
-            let rules = try RuleSet.parse(source: current, fileName: fileName)
+            acceptedWeights[rule] = suggestion.weight
             let affected = hits[candidate] ?? []
-            let now = predictions(Classifier(rules: rules), examples, indices: affected)
+            let now = predictions(trials.classifier, examples, indices: affected,
+                                  trial: Classifier.Trial(firstCandidate: trials.firstCandidate, weights: acceptedWeights))
             for i in affected { predicted[i] = now[i] }
         }
         let rightAfter = examples.indices.filter { predicted[$0] == examples[$0].department }.count
@@ -203,17 +208,40 @@ public struct RuleSuggester: Sendable {
         var kind: Int { term.hasSuffix("*") ? 3 : term.hasPrefix("~") ? 2 : term.contains(" ") ? 1 : 0 }
     }
 
-    /// The candidate at its best weight on top of `source`, or nil when it fixes fewer than
-    /// `minSupport` complaints or breaks as many as it fixes.
-    private func measure(_ candidate: Candidate, on source: String, fileName: String, threshold: Double,
-                         examples: [LabelledExample], hits: [Int], predicted: [String]) throws(RulesFileError) -> RuleSuggestion? {
-        guard !hits.isEmpty else { return nil }
+    /// The rules in force followed by every candidate, compiled once: rule `rule[c]` is candidate
+    /// c's, and a `Classifier.Trial` turns candidates on at a weight.
+    private struct TrialRules {
+        let classifier: Classifier
+        let firstCandidate: Int32
+        var rule: [Candidate: Int32] = [:]
+
+        init(rulesSource: String, fileName: String, baseCount: Int, candidates: [Candidate]) throws(RulesFileError) {
+            let all = candidates.map {
+                RuleSuggestion(department: $0.department, term: $0.term, weight: 1, fixed: 0, broken: 0,
+                               fixedExamples: [], brokenExamples: [])
+            }
+            let rules = try RuleSet.parse(source: RuleSuggester.appending(all, to: rulesSource), fileName: fileName)
+            classifier = Classifier(rules: rules)
+            firstCandidate = Int32(baseCount)
+            for index in baseCount..<rules.rules.count {
+                let compiled = rules.rules[index]
+                rule[Candidate(department: CityDirectory.departments[compiled.department].code, term: compiled.term)] = Int32(index)
+            }
+        }
+    }
+
+    /// The candidate at its best weight on top of the rules in force and the `accepted`
+    /// candidates, or nil when it fixes fewer than `minSupport` complaints or breaks as many as
+    /// it fixes.
+    private func measure(_ candidate: Candidate, with trials: TrialRules, accepted: [Int32: Double], threshold: Double,
+                         examples: [LabelledExample], hits: [Int], predicted: [String]) -> RuleSuggestion? {
+        guard !hits.isEmpty, let rule = trials.rule[candidate] else { return nil }
         var best: RuleSuggestion?
         for weight in Self.weights(threshold: threshold) {
-            let trial = RuleSuggestion(department: candidate.department, term: candidate.term, weight: weight,
-                                       fixed: 0, broken: 0, fixedExamples: [], brokenExamples: [])
-            let rules = try RuleSet.parse(source: Self.appending([trial], to: source), fileName: fileName)
-            let now = predictions(Classifier(rules: rules), examples, indices: hits)
+            var weights = accepted
+            weights[rule] = weight
+            let now = predictions(trials.classifier, examples, indices: hits,
+                                  trial: Classifier.Trial(firstCandidate: trials.firstCandidate, weights: weights))
             var fixed: [Int] = [], broken: [Int] = []
             for i in hits {
                 let label = examples[i].department
@@ -239,13 +267,16 @@ public struct RuleSuggester: Sendable {
 
     /// Each example's department under `classifier`, for the examples at `indices` (the others
     /// keep an empty string).
-    private func predictions(_ classifier: Classifier, _ examples: [LabelledExample], indices: [Int]) -> [String] {
+    private func predictions(_ classifier: Classifier, _ examples: [LabelledExample], indices: [Int],
+                             trial: Classifier.Trial? = nil) -> [String] {
         var out = [String](repeating: "", count: examples.count)
         var workspace = Classifier.Workspace()
         for i in indices {
             var text = examples[i].text
             let bit = CityDirectory.arrondissementBit(examples[i].arrondissement)
-            out[i] = text.withUTF8 { classifier.decide(utf8: $0, arrondissementBit: bit, workspace: &workspace) }.department
+            out[i] = text.withUTF8 {
+                classifier.decide(utf8: $0, arrondissementBit: bit, workspace: &workspace, trial: trial)
+            }.department
         }
         return out
     }

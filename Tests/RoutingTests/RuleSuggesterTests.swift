@@ -97,25 +97,30 @@ struct RuleSuggesterTests {
 }
 
 /// The miner on the dev corpus split in two, offline: suggestions learnt from the first half's
-/// labels must not lower accuracy on the second half.
+/// labels must not lower accuracy on the second half, and must raise it where the rules lack
+/// words that the corrections repeat.
 @Suite("Rule suggestions on the dev corpus halves")
 struct RuleSuggesterCorpusTests {
-    // Support 1 is left out: on 132 examples it keeps one-off words (arrive, bloc, تحت) that
-    // lower the other half (0.811 -> 0.803 when measured), and it measures ~250 candidates,
-    // minutes in a debug build.
-    @Test("thin rules, learn from one half, measure on the other")
-    func halves() throws {
+    /// The shipped rules with only every `every`-th keyword line kept (young rules).
+    static func thin(_ shipped: String, keepingOneIn every: Int) -> String {
+        var k = 0
+        return shipped.split(separator: "\n", omittingEmptySubsequences: false).compactMap { line -> Substring? in
+            guard let first = line.first, first.isNumber else { return line }
+            k += 1
+            return k % every == 0 ? line : nil
+        }.joined(separator: "\n")
+    }
+
+    // Support 1 is left out: on 132 examples it keeps one-off words (bonsoir, 18h, بسبب) that fix
+    // one complaint each and say nothing of the next.
+    @Test("young rules, learn from one half, measure on the other", arguments: [2, 4])
+    func halves(keepingOneIn every: Int) throws {
         let minSupport = 2
         let root = ShippedRulesTests.repo
         let corpus = try LabelledCorpus.parse(try String(contentsOf: root.appendingPathComponent("config/corpus/dev.tsv"), encoding: .utf8),
                                               fileName: "dev.tsv").rows.filter { $0.department != nil }
         let shipped = try String(contentsOf: root.appendingPathComponent("config/routing-rules.conf"), encoding: .utf8)
-        var keep = true
-        let thin = shipped.split(separator: "\n", omittingEmptySubsequences: false).compactMap { line -> Substring? in
-            guard let first = line.first, first.isNumber else { return line }
-            keep.toggle()
-            return keep ? line : nil
-        }.joined(separator: "\n")
+        let thin = Self.thin(shipped, keepingOneIn: every)
         let first = corpus.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
         let second = corpus.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         let examples = first.map { LabelledExample(reference: $0.id, text: $0.text, arrondissement: $0.arrondissement,
@@ -127,9 +132,13 @@ struct RuleSuggesterCorpusTests {
                 / Double(second.count)
         }
         let before = try accuracy(thin), after = try accuracy(report.candidateFile)
-        print("min-support \(minSupport): \(report.suggestions.count) suggestions (\(report.candidatesMeasured) measured); "
-              + "first half \(report.rightBefore)->\(report.rightAfter)/\(report.examined); second half \(before) -> \(after)")
+        print(String(format: "rules suggest, 1 keyword line in %d kept, min-support %d: %d suggestions (%d measured); "
+              + "first half %d->%d/%d; second half %.3f -> %.3f", every, minSupport, report.suggestions.count,
+              report.candidatesMeasured, report.rightBefore, report.rightAfter, report.examined, before, after))
         for s in report.suggestions { print("  [\(s.department)] \(s.line)  +\(s.fixed) -\(s.broken)") }
         #expect(after >= before)
+        // With a quarter of the keywords, the corrections repeat words (viande, busway, arret):
+        // what is learnt from the first half must route more of the second half right.
+        if every >= 4 { #expect(after > before) }
     }
 }
