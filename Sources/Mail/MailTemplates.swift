@@ -8,14 +8,10 @@ public struct RenderedMail: Sendable, Equatable {
 }
 
 /// Email templates loaded once at start-up from `config/templates/NAME/LANG.{subject,txt,html}`.
-/// Which names exist and which placeholders each may use is the caller's to say, so department
-/// deliveries can add their own set later; everything is checked at load time.
+/// Which names exist and which placeholders each may use is the caller's to say (the citizen's
+/// emails: `CitizenMailRenderer.templates`; the offices': `DepartmentMailRenderer.templates`);
+/// everything is checked at load time.
 public struct MailTemplates: Sendable {
-    /// The placeholders of the citizen status emails.
-    public static let statusPlaceholders: Set<String> = ["reference", "department", "status", "note", "tracking_url"]
-    /// One template per complaint status a citizen hears about.
-    public static let statusTemplates: [String: Set<String>] = Dictionary(
-        uniqueKeysWithValues: ["assigned", "in_progress", "resolved", "rejected", "triage"].map { ($0, statusPlaceholders) })
     public static let defaultLanguages = ["ar", "fr"]
 
     private struct Entry: Sendable {
@@ -29,7 +25,7 @@ public struct MailTemplates: Sendable {
     public var names: [String] { Array(Set(entries.keys.map { String($0.split(separator: "/")[0]) })).sorted() }
 
     public static func load(directory: String,
-                            templates: [String: Set<String>] = statusTemplates,
+                            templates: [String: Set<String>],
                             languages: [String] = defaultLanguages) throws(TemplateError) -> MailTemplates {
         var entries: [String: Entry] = [:]
         for (name, allowed) in templates.sorted(by: { $0.key < $1.key }) {

@@ -10,6 +10,17 @@ public struct MailboxAddress: Sendable, Equatable {
         self.name = name
     }
 
+    /// Parses `Name <address>` or a bare address.
+    public static func parse(_ text: String) -> MailboxAddress {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let open = trimmed.lastIndex(of: "<"), trimmed.hasSuffix(">") {
+            let name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
+            let address = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+            return MailboxAddress(address, name: name.isEmpty ? nil : name)
+        }
+        return MailboxAddress(trimmed)
+    }
+
     /// The right-hand side of the Message-IDs written for mail from this address: its domain
     /// (after the last "@"), or `chikaya.invalid` for an address without one.
     public var messageIDDomain: String {

@@ -48,7 +48,7 @@ enum MailCommand: Command {
             throw CLIError.configuration("mail send-test: \(error)")
         }
         let templates: MailTemplates
-        do { templates = try MailTemplates.load(directory: directory) } catch {
+        do { templates = try MailTemplates.load(directory: directory, templates: CitizenMailRenderer.templates) } catch {
             throw CLIError.configuration("mail send-test: \(error)")
         }
         let department = language == "ar" ? "الإنارة العمومية" : "Éclairage public"

@@ -19,6 +19,14 @@ public struct CitizenMailRenderer: Sendable {
         self.messageIDDomain = from.messageIDDomain
     }
 
+    /// The citizen's templates and the placeholders each may use, for `MailTemplates.load`: one
+    /// per status a citizen hears about, and `triage` (assigned to the triage cell, which routes
+    /// by hand). Which one a notification gets is decided where the notification is written, by
+    /// the trigger `complaints_record_change` (migration 2): the new status, or `triage`.
+    public static let templates: [String: Set<String>] = Dictionary(
+        uniqueKeysWithValues: ["assigned", "in_progress", "resolved", "rejected", "triage"].map { ($0, placeholders) })
+    static let placeholders: Set<String> = ["reference", "department", "status", "note", "tracking_url"]
+
     /// Words a citizen understands for each status, per language.
     static let statusWords: [String: [String: String]] = [
         "fr": ["received": "reçue", "assigned": "transmise au service compétent", "in_progress": "en cours de traitement",
@@ -54,18 +62,5 @@ public struct CitizenMailRenderer: Sendable {
         message.inReplyTo = thread
         message.references = [thread]
         return message
-    }
-}
-
-extension MailboxAddress {
-    /// Parses `Name <address>` or a bare address.
-    public static func parse(_ text: String) -> MailboxAddress {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let open = trimmed.lastIndex(of: "<"), trimmed.hasSuffix(">") {
-            let name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
-            let address = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
-            return MailboxAddress(address, name: name.isEmpty ? nil : name)
-        }
-        return MailboxAddress(trimmed)
     }
 }

@@ -31,7 +31,7 @@ public struct Notifier: Sendable {
         self.smtp = try SMTPConfiguration(url: url, caFile: configuration.smtpCAFile)
         self.tls = try TLSContext(caFile: configuration.smtpCAFile)
         let templates = try MailTemplates.load(directory: configuration.templatesDirectory,
-                                               templates: MailTemplates.statusTemplates.merging(DepartmentMailRenderer.templates) { $1 })
+                                               templates: CitizenMailRenderer.templates.merging(DepartmentMailRenderer.templates) { $1 })
         self.renderer = CitizenMailRenderer(templates: templates, from: MailboxAddress.parse(configuration.mailFrom),
                                             trackingURL: configuration.trackingURL,
                                             defaultLanguage: configuration.defaultLanguage)
