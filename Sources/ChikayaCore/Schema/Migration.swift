@@ -46,5 +46,6 @@ public enum Migrations {
         SecuritySchema.migration,
         InboundSchema.migration,
         DuplicatesSchema.migration,
+        BatchTriggersSchema.migration,
     ]
 }
