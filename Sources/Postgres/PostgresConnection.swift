@@ -14,6 +14,8 @@ public enum PostgresTransport: Sendable, Equatable {
 public final class PostgresConnection {
     private let handle: OpaquePointer
     var rawHandle: OpaquePointer { handle }
+    /// The statements `query(prepared:)` prepared on this connection, by name.
+    private var preparedStatements: [String: String] = [:]
 
     private init(handle: OpaquePointer) {
         self.handle = handle
@@ -124,6 +126,55 @@ public final class PostgresConnection {
     /// Runs one statement with its values bound as parameters (`$1`, `$2`, ...).
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(PostgresError) -> PostgresResult {
+        let handle = self.handle
+        return try withParameters(parameters) { count, values in
+            PQexecParams(handle, sql, count, nil, values, nil, nil, 0)
+        }
+    }
+
+    /// Runs one statement of a hot path, parsed and planned by the server once per connection
+    /// (`PQprepare` the first time, then `PQexecPrepared` by `name`): a loop that runs the same
+    /// statement for every batch no longer pays its parse and plan each time.
+    ///
+    /// `name` stands for `sql` on this connection; giving it another text is a programming error
+    /// reported as `invalidParameter`. Prepared statements outlive a rolled-back transaction, and
+    /// a new connection starts with none.
+    @discardableResult
+    public func query(prepared name: String, _ sql: String,
+                      _ parameters: [(any PostgresBindable)?] = []) throws(PostgresError) -> PostgresResult {
+        if let known = preparedStatements[name] {
+            guard known == sql else {
+                throw PostgresError(code: .invalidParameter,
+                                    message: "prepared statement \(name) was prepared with another text on this connection")
+            }
+        } else {
+            _ = try check(PQprepare(handle, name, sql, 0, nil))
+            preparedStatements[name] = sql
+        }
+        let handle = self.handle
+        do {
+            return try withParameters(parameters) { count, values in
+                PQexecPrepared(handle, name, count, values, nil, nil, 0)
+            }
+        } catch {
+            // Gone (DISCARD ALL) or stale (a migration changed its result's columns): prepare it
+            // anew on the next call; this one fails like any other statement.
+            if error.sqlState == "26000" || error.sqlState == "0A000" {
+                preparedStatements[name] = nil
+                if error.sqlState == "0A000", isConnected, !isInFailedTransaction {
+                    _ = try? executeScript("DEALLOCATE \(try quoteIdentifier(name))")
+                }
+            }
+            throw error
+        }
+    }
+
+    /// True inside a transaction that an error aborted (only ROLLBACK is accepted there).
+    private var isInFailedTransaction: Bool { PQtransactionStatus(handle) == PQTRANS_INERROR }
+
+    /// The parameters as C strings for libpq, checked for NUL bytes, alive during `send`.
+    private func withParameters(_ parameters: [(any PostgresBindable)?],
+                                _ send: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> OpaquePointer?) throws(PostgresError) -> PostgresResult {
         let values = parameters.map { $0?.postgresText }
         // A C string ends at its first NUL: libpq would send "abc" for "abc\0def" without a word.
         if let index = values.firstIndex(where: { $0?.utf8.contains(0) == true }) {
@@ -136,7 +187,7 @@ public final class PostgresConnection {
         defer { texts.forEach { free($0) } }
         let pointers: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
         let raw: OpaquePointer? = pointers.withUnsafeBufferPointer { buffer in
-            PQexecParams(handle, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+            send(Int32(parameters.count), buffer.baseAddress)
         }
         return try check(raw)
     }

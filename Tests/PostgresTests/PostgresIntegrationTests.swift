@@ -51,6 +51,57 @@ struct PostgresIntegrationTests {
         #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == samples.count)
     }
 
+    // MARK: prepared statements
+
+    @Test func aPreparedStatementIsPreparedOnceAndRunWithEachCallsParameters() throws {
+        let database = try TestDatabase("prepared")
+        defer { database.drop() }
+        let db = try database.connect()
+        let sql = "SELECT $1::integer * 2, $2::text"
+        for value in [1, 21, -5] {
+            let row = try db.query(prepared: "double", sql, [value, "n\(value)"]).single()
+            #expect(try row.decode(0, as: Int.self) == value * 2)
+            #expect(try row.decode(1, as: String.self) == "n\(value)")
+        }
+        // The server holds it once, under its name.
+        #expect(try db.query("SELECT count(*) FROM pg_prepared_statements WHERE name = 'double'").single()
+            .decode(0, as: Int.self) == 1)
+        // It outlives a rolled-back transaction.
+        try db.executeScript("BEGIN")
+        _ = try db.query(prepared: "double", sql, [2, "in"])
+        try db.executeScript("ROLLBACK")
+        #expect(try db.query(prepared: "double", sql, [3, "after"]).single().decode(0, as: Int.self) == 6)
+    }
+
+    @Test func aPreparedNameGivenAnotherTextIsRefused() throws {
+        let database = try TestDatabase("prepared_other")
+        defer { database.drop() }
+        let db = try database.connect()
+        _ = try db.query(prepared: "one", "SELECT 1")
+        do {
+            _ = try db.query(prepared: "one", "SELECT 2")
+            Issue.record("a second text under the same name was accepted")
+        } catch {
+            #expect(error.code == .invalidParameter)
+        }
+    }
+
+    @Test func aPreparedStatementTheServerForgotIsPreparedAgainOnTheNextCall() throws {
+        let database = try TestDatabase("prepared_discard")
+        defer { database.drop() }
+        let db = try database.connect()
+        let sql = "SELECT $1::integer + 1"
+        #expect(try db.query(prepared: "next", sql, [1]).single().decode(0, as: Int.self) == 2)
+        try db.executeScript("DEALLOCATE ALL")
+        do {
+            _ = try db.query(prepared: "next", sql, [1])
+            Issue.record("a statement the server no longer holds ran")
+        } catch {
+            #expect(error.sqlState == "26000")
+        }
+        #expect(try db.query(prepared: "next", sql, [41]).single().decode(0, as: Int.self) == 42)
+    }
+
     @Test func textWithANulByteIsRefusedBeforeTheServerNotCutShort() throws {
         let database = try TestDatabase("nul")
         defer { database.drop() }

@@ -68,7 +68,7 @@ public struct DeadEntry: Sendable {
 public enum QueueStore {
     public static func claim(on db: PostgresConnection, limit: Int, worker: String,
                              leaseSeconds: Double, maxAttempts: Int) throws(PostgresError) -> [ClaimedComplaint] {
-        let result = try db.query("""
+        let result = try db.query(prepared: "routing_claim", """
             WITH exhausted AS (
                 UPDATE routing_queue q
                 SET state = 'dead',
@@ -114,8 +114,8 @@ public enum QueueStore {
                               on db: PostgresConnection) throws(PostgresError) -> FinishCounts {
         // The process's name for the audit: a worker login is recorded as router:<name>
         // (`chikaya_actor()`); the note is cleared so no earlier value of the session leaks in.
-        try db.query("SELECT set_config('chikaya.process', $1, true), set_config('chikaya.note', '', true)", [worker])
-        let result = try db.query("""
+        try db.query(prepared: "routing_actor", "SELECT set_config('chikaya.process', $1, true), set_config('chikaya.note', '', true)", [worker])
+        let result = try db.query(prepared: "routing_finish", """
             WITH input AS (
                 SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
                     complaint_id bigint, department text, confidence float8, runner_up text, matches jsonb,
@@ -161,7 +161,7 @@ public enum QueueStore {
             json += "{\"arrondissement\":\(JSONText.quote(group.arrondissement)),\"department\":\(JSONText.quote(group.department))}"
         }
         json += "]"
-        let result = try db.query("""
+        let result = try db.query(prepared: "routing_duplicate_candidates", """
             SELECT g.arrondissement, g.department, o.id, o.reference, rd.text_keys::text
             FROM jsonb_to_recordset($1::jsonb) AS g(arrondissement text, department text)
             CROSS JOIN LATERAL (
@@ -218,7 +218,7 @@ public enum QueueStore {
 
     /// True while any complaint is still waiting to be routed (dead ones excluded).
     public static func hasPending(on db: PostgresConnection) throws(PostgresError) -> Bool {
-        try db.query("SELECT EXISTS (SELECT 1 FROM routing_queue WHERE state = 'pending')").single().decode(0)
+        try db.query(prepared: "routing_has_pending", "SELECT EXISTS (SELECT 1 FROM routing_queue WHERE state = 'pending')").single().decode(0)
     }
 
     public static func status(on db: PostgresConnection) throws(PostgresError) -> QueueStatus {

@@ -19,6 +19,14 @@
 /// a statement: no role is granted INSERT on `complaint_events`, so every insert made at a deeper
 /// level comes from a trigger of the schema's owner, and the only one (this one) stamps
 /// `chikaya_actor()` itself.
+///
+/// Three foreign keys that a routed complaint checked on every row and that protect nothing the
+/// others do not are dropped (each check is a trigger call and a locking lookup):
+/// - `notifications.complaint_id` and `department_deliveries_waiting.complaint_id`: every such row
+///   hangs off an event (or, for a notification, a note) whose own key cascades from the
+///   complaint, and only the schema owner's functions insert them;
+/// - `routing_decisions.department`: the same statement sets the complaint's department to it,
+///   and `complaints.department` keeps its key; no command deletes a department.
 enum BatchTriggersSchema {
     static let migration = Migration(version: 10, name: "batch_triggers", sql: sql)
 
@@ -88,6 +96,10 @@ enum BatchTriggersSchema {
     CREATE TRIGGER complaints_record_changes AFTER UPDATE ON complaints
         REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new
         FOR EACH STATEMENT EXECUTE FUNCTION complaints_record_changes();
+
+    ALTER TABLE notifications DROP CONSTRAINT notifications_complaint_id_fkey;
+    ALTER TABLE department_deliveries_waiting DROP CONSTRAINT department_deliveries_waiting_complaint_id_fkey;
+    ALTER TABLE routing_decisions DROP CONSTRAINT routing_decisions_department_fkey;
 
     DROP TRIGGER complaint_events_actor ON complaint_events;
     CREATE TRIGGER complaint_events_actor BEFORE INSERT ON complaint_events
