@@ -74,6 +74,7 @@ enum MailCommand: Command {
         }
         connection.usePipelining = pipelining
         var sent = 0
+        var octets = 0
         defer { connection.close() }
         for _ in 0..<count {
             let message = MIMEMessage(from: MailboxAddress(from), to: [MailboxAddress(to)], subject: rendered.subject,
@@ -81,6 +82,7 @@ enum MailCommand: Command {
                                       messageIDDomain: MailboxAddress(from).messageIDDomain)
             do {
                 let data = try message.render(date: Date())
+                octets = data.count
                 try connection.send(message.envelope, data: data)
                 sent += 1
             } catch let error as SMTPError {
@@ -91,7 +93,7 @@ enum MailCommand: Command {
         }
         let elapsed = Date().timeIntervalSince(started)
         let rate = elapsed > 0 ? Double(sent) / elapsed : 0
-        print("sent \(sent) message(s) to \(configuration) in \(String(format: "%.3f", elapsed)) s (\(String(format: "%.1f", rate)) messages/s; pipelining \(pipelining && connection.extensions.offers("PIPELINING") ? "used" : "not used"), TLS \(connection.isEncrypted ? "on" : "off"))")
+        print("sent \(sent) message(s) to \(configuration) in \(String(format: "%.3f", elapsed)) s (\(String(format: "%.1f", rate)) messages/s; pipelining \(pipelining && connection.extensions.offers("PIPELINING") ? "used" : "not used"), TLS \(connection.isEncrypted ? "on" : "off"); \(octets) octets a message)")
         return 0
     }
 }
