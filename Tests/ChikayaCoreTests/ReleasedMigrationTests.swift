@@ -14,6 +14,7 @@ import Testing
         6: "5c3044b9d0b0f0c1",
         7: "0015434bda3477e9",
         8: "471d3a54c3ea4014",
+        10: "9be9e720258435c6",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {

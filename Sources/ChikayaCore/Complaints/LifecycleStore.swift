@@ -41,7 +41,7 @@ public struct LifecycleChange: Sendable {
 
 /// All SQL that moves a complaint through its lifecycle.
 ///
-/// The rules live in the database (`complaints_check_transition`, `complaints_record_change`), so
+/// The rules live in the database (`complaints_check_transition`, `complaints_record_changes`), so
 /// that another system's plain `UPDATE` obeys them too; this store only says why (the
 /// transaction-local `chikaya.note`, read by the triggers) and makes the update. Who acted is the
 /// database's to record (`chikaya_actor()`: the login), never the client's.
