@@ -41,5 +41,8 @@ import Testing
         #expect(DuplicateFinder.links(for: items, candidates: candidates, threshold: 0.5) == [nil, nil])
         #expect(DuplicateCandidate.parseKeys("{1,-2,30}") == [1, -2, 30])
         #expect(DuplicateCandidate.parseKeys("{}") == [])
+        #expect(DuplicateCandidate.parseKeys("{2147483647,-2147483648}") == [Int32.max, Int32.min])
+        // What is not a whole Int32 is skipped, the rest kept.
+        #expect(DuplicateCandidate.parseKeys("{7,2147483648,x1,-,3-4,99999999999999,8}") == [7, 8])
     }
 }
