@@ -90,6 +90,88 @@ import Testing
         #expect(html.failures.first?.permanent == false)
     }
 
+    /// The wider collection: one message per MTA shape, as each documents or is known to write
+    /// them, with CR, LF and CRLF line ends (Tests/Fixtures/README.md).
+    struct Expected: Sendable, CustomTestStringConvertible {
+        let file: String
+        let format: String
+        let recipients: [String]
+        let statuses: [String]
+        let permanent: [Bool]
+        var originalMessageID: String? = nil
+        var diagnostic: String? = nil
+        var originalRecipient: String? = nil
+        var testDescription: String { file }
+    }
+
+    static let collection: [Expected] = [
+        Expected(file: "postfix-delay-cr.eml", format: "rfc3464", recipients: ["bureau.maarif@slow.example.ma"],
+                 statuses: ["4.4.1"], permanent: [false], originalMessageID: "<n2001.cc-2026-000301@casablanca.ma>",
+                 diagnostic: "Connection timed out"),
+        Expected(file: "postfix-relayed.eml", format: "rfc3464", recipients: [], statuses: [], permanent: []),
+        Expected(file: "sendmail-dsn-crlf.eml", format: "rfc3464", recipients: ["etudiant.parti@univ.example.edu"],
+                 statuses: ["5.1.1"], permanent: [true], originalMessageID: "<n2003.cc-2026-000302@casablanca.ma>",
+                 diagnostic: "User unknown"),
+        Expected(file: "sendmail-warning.eml", format: "sendmail", recipients: ["lent@old.example.net"],
+                 statuses: ["4.4.1"], permanent: [false], originalMessageID: "<n2004.cc-2026-000303@casablanca.ma>",
+                 diagnostic: "Connection timed out"),
+        Expected(file: "exim-alias-timeout.eml", format: "exim",
+                 recipients: ["agent.reel@example.org", "ancien@unreachable.example.org"],
+                 statuses: ["5.2.1", "5.0.0"], permanent: [true, true], originalMessageID: "<n2005.cc-2026-000304@casablanca.ma>",
+                 diagnostic: "mailbox disabled", originalRecipient: "bureau.ain-chock@example.org"),
+        Expected(file: "exchange-2010-crlf.eml", format: "exchange", recipients: ["voirie.anfa@wilaya.example.ma"],
+                 statuses: ["5.1.1"], permanent: [true], originalMessageID: "<n2006.cc-2026-000305@casablanca.ma>",
+                 diagnostic: "RESOLVER.ADR.RecipNotFound"),
+        Expected(file: "office365-report-crlf.eml", format: "rfc3464", recipients: ["bureau.sidi-belyout@contoso.example"],
+                 statuses: ["5.1.10"], permanent: [true], originalMessageID: "<n2007.cc-2026-000306@casablanca.ma>",
+                 diagnostic: "RecipientNotFound"),
+        Expected(file: "gmail-report.eml", format: "rfc3464", recipients: ["personne.ici@example-mail.ma"],
+                 statuses: ["5.1.1"], permanent: [true], originalMessageID: "<n2008.cc-2026-000307@casablanca.ma>",
+                 diagnostic: "User unknown in local recipient table"),
+        Expected(file: "yahoo-two-crlf.eml", format: "yahoo", recipients: ["absent.2019@yahoo.fr", "plein@yahoo.fr"],
+                 statuses: ["5.0.0", "5.0.0"], permanent: [true, true], originalMessageID: "<n2009.cc-2026-000308@casablanca.ma>",
+                 diagnostic: "This user doesn't have a yahoo.fr account"),
+        Expected(file: "qmail-timeout.eml", format: "qmail",
+                 recipients: ["injoignable@lointain.example.ma", "ferme@vieux.example.ma"],
+                 statuses: ["4.4.1", "5.0.0"], permanent: [false, true], originalMessageID: "<n2010.cc-2026-000309@casablanca.ma>",
+                 diagnostic: "in the queue too long"),
+        Expected(file: "dsn-packed.eml", format: "rfc3464", recipients: ["un@example.ma", "deux@example.ma"],
+                 statuses: ["5.1.1", "4.2.2"], permanent: [true, false], diagnostic: "unknown user"),
+    ]
+
+    @Test(arguments: collection) func widerCollection(_ expected: Expected) throws {
+        let report = try report(expected.file)
+        #expect(report.format == expected.format)
+        #expect(report.failures.map(\.recipient) == expected.recipients)
+        #expect(report.failures.map { $0.status ?? "-" } == expected.statuses)
+        #expect(report.failures.map(\.permanent) == expected.permanent)
+        if let id = expected.originalMessageID { #expect(report.originalMessageID == id) }
+        if let diagnostic = expected.diagnostic {
+            #expect(report.failures.first?.diagnostic?.contains(diagnostic) == true, "\(report.failures.first?.diagnostic ?? "nil")")
+        }
+        if let original = expected.originalRecipient { #expect(report.failures.first?.originalRecipient == original) }
+    }
+
+    /// Whatever the line ends, the same message reads the same.
+    @Test(arguments: ["dsn-postfix.eml", "exim-alias-timeout.eml", "qmail-timeout.eml", "office365-report-crlf.eml",
+                      "sendmail-dsn-crlf.eml"])
+    func lineEndsDoNotMatter(_ file: String) throws {
+        let raw = try InboundFixtures.bytes(file)
+        var lf: [UInt8] = []
+        for (index, byte) in raw.enumerated() {
+            if byte == 13 { if index + 1 < raw.count, raw[index + 1] == 10 { continue }; lf.append(10) } else { lf.append(byte) }
+        }
+        func variant(_ eol: [UInt8]) -> [UInt8] { lf.flatMap { $0 == 10 ? eol : [$0] } }
+        let reports = try [[10], [13], [13, 10]].map { eol in
+            try #require(DeliveryReportParser.parse(try MIMEParser().parse(variant(eol))))
+        }
+        for report in reports {
+            #expect(report.format == reports[0].format)
+            #expect(report.failures == reports[0].failures)
+            #expect(report.originalMessageID == reports[0].originalMessageID)
+        }
+    }
+
     @Test func unknownBounceFallsBackToFailedRecipientsHeader() throws {
         let message = try InboundFixtures.message("""
             From: Postmaster <postmaster@example.ma>

@@ -48,8 +48,10 @@ public enum DeliveryReportParser {
         if let status = message.allParts.first(where: {
             $0.contentType.type == "message" && ["delivery-status", "global-delivery-status"].contains($0.contentType.subtype)
         }) {
-            let failures = deliveryStatus(status.text)
-            if !failures.isEmpty { return DeliveryReport(format: "rfc3464", failures: failures, originalMessageID: original) }
+            let (failures, recipients) = deliveryStatus(status.text)
+            // A report that names recipients and none failed (delivered, relayed, expanded: a
+            // success notice) is no bounce, whatever its text looks like.
+            if recipients > 0 { return DeliveryReport(format: "rfc3464", failures: failures, originalMessageID: original) }
         }
         guard let text = message.bodyText else { return nil }
         let lines = TextScanning.lines(text)
@@ -80,8 +82,10 @@ public enum DeliveryReportParser {
     // MARK: RFC 3464
 
     /// The per-recipient blocks of a message/delivery-status body (the first block is
-    /// per-message). Only `failed` and `delayed` recipients are failures.
-    static func deliveryStatus(_ text: String) -> [DeliveryFailure] {
+    /// per-message), and how many recipients it names. Only `failed` and `delayed` recipients
+    /// are failures. Some gateways leave out the empty line between blocks: a second
+    /// Final-Recipient (or Original-Recipient) in one block starts a new block all the same.
+    static func deliveryStatus(_ text: String) -> (failures: [DeliveryFailure], recipients: Int) {
         var blocks: [[(String, String)]] = [[]]
         for line in TextScanning.lines(text) {
             if line.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -93,18 +97,26 @@ public enum DeliveryReportParser {
                 continue
             }
             guard let colon = line.firstIndex(of: ":") else { continue }
-            blocks[blocks.count - 1].append((line[..<colon].trimmingCharacters(in: .whitespaces).lowercased(),
-                                             line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            if name == "final-recipient" || name == "original-recipient", blocks[blocks.count - 1].contains(where: { $0.0 == name }) {
+                blocks.append([])
+            }
+            blocks[blocks.count - 1].append((name, line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         var failures: [DeliveryFailure] = []
+        var recipients = 0
         for block in blocks {
             func field(_ name: String) -> String? { block.first { $0.0 == name }?.1 }
             guard let final = field("final-recipient") ?? field("original-recipient") else { continue }
+            recipients += 1
             let action = field("action")?.lowercased()
             if let action, !["failed", "delayed"].contains(action) { continue }
             let diagnostic = field("diagnostic-code").map(stripType)
             var status = field("status").flatMap(TextScanning.enhancedStatus)
-            if status == nil { status = diagnostic.flatMap(TextScanning.enhancedStatus) }
+            let detailed = diagnostic.flatMap(TextScanning.enhancedStatus)
+            // `5.0.0` says only "permanent"; the server's own reply often says which (5.1.1).
+            if let given = status, given.hasSuffix(".0.0"), let detailed, detailed.first == given.first { status = detailed }
+            if status == nil { status = detailed }
             let permanent: Bool
             if let status { permanent = status.hasPrefix("5") } else { permanent = action != "delayed" }
             failures.append(DeliveryFailure(recipient: address(stripType(final)),
@@ -112,7 +124,7 @@ public enum DeliveryReportParser {
                                             status: status ?? (permanent ? "5.0.0" : "4.0.0"), action: action,
                                             diagnostic: diagnostic, permanent: permanent))
         }
-        return failures
+        return (failures, recipients)
     }
 
     /// `rfc822; someone@example.ma` → `someone@example.ma`; `smtp; 550 ...` → `550 ...`.
@@ -173,8 +185,12 @@ public enum DeliveryReportParser {
         var index = 0
         while index < lines.count {
             let line = lines[index].trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("<"), line.hasSuffix(">:"), let recipient = TextScanning.firstAddress(in: line) {
+            // QSBMF: `<address>:` opens a recipient paragraph; the reason follows on the same line
+            // (Yahoo) or on the next ones (qmail-send).
+            if line.hasPrefix("<"), let close = line.range(of: ">:"), let recipient = TextScanning.firstAddress(in: String(line[..<close.upperBound])) {
                 var block: [String] = []
+                let rest = line[close.upperBound...].trimmingCharacters(in: .whitespaces)
+                if !rest.isEmpty { block.append(rest) }
                 index += 1
                 while index < lines.count, !lines[index].trimmingCharacters(in: .whitespaces).isEmpty,
                       !lines[index].hasPrefix("---") {
@@ -204,13 +220,20 @@ public enum DeliveryReportParser {
         let permanent = failedMarker != nil
         var failures: [DeliveryFailure] = []
         var current: (String, [String])?
+        // An alias Exim expanded: "(generated from alias@domain)" under the address that failed.
+        func finish(_ entry: (String, [String])) {
+            let generated = entry.1.first { $0.lowercased().hasPrefix("(generated from") }
+            var found = failure(entry.0, block: entry.1.filter { $0 != generated }, fallbackPermanent: permanent)
+            found.originalRecipient = generated.flatMap(TextScanning.firstAddress(in:))
+            failures.append(found)
+        }
         for line in lines[(start + 1)...] {
             if line.hasPrefix("------") || TextScanning.folded(line).hasPrefix("this message has been") { break }
             let indent = line.prefix { $0 == " " || $0 == "\t" }.count
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             if indent <= 2, let address = TextScanning.firstAddress(in: trimmed), trimmed.hasPrefix(address) || trimmed.hasPrefix("<") {
-                if let current { failures.append(failure(current.0, block: current.1, fallbackPermanent: permanent)) }
+                if let current { finish(current) }
                 current = (address, [])
             } else if indent > 2, current != nil {
                 current?.1.append(trimmed)
@@ -218,7 +241,7 @@ public enum DeliveryReportParser {
                 break
             }
         }
-        if let current { failures.append(failure(current.0, block: current.1, fallbackPermanent: permanent)) }
+        if let current { finish(current) }
         if failures.isEmpty, let listed = headers["X-Failed-Recipients"] {
             failures = TextScanning.addresses(in: listed).map { failure($0, block: [], fallbackPermanent: permanent) }
         }
@@ -228,7 +251,9 @@ public enum DeliveryReportParser {
     /// Sendmail before DSNs: "----- The following addresses had permanent fatal errors -----"
     /// then `<addr>` lines and "(reason: ...)"; the transcript below names each address again.
     static func sendmail(_ lines: [String], _ folded: String, _ headers: MIMEHeaders) -> (String, [DeliveryFailure])? {
-        guard let start = lines.firstIndex(where: { TextScanning.folded($0).contains("the following addresses had") }) else { return nil }
+        guard let start = lines.firstIndex(where: { TextScanning.folded($0).contains("the following addresses had") }) else {
+            return sendmailWarning(lines, folded)
+        }
         let permanent = !TextScanning.folded(lines[start]).contains("transient")
         var recipients: [(String, [String])] = []
         var index = start + 1
@@ -252,6 +277,25 @@ public enum DeliveryReportParser {
             recipients = TextScanning.addresses(in: listed).map { ($0, []) }
         }
         return ("sendmail", recipients.map { failure($0.0, block: $0.1, fallbackPermanent: permanent) })
+    }
+
+    /// Sendmail's warning ("could not send message for past 4 hours"): no address list, only the
+    /// transcript's `<address>... Deferred: reason` lines. Still being retried: transient.
+    static func sendmailWarning(_ lines: [String], _ folded: String) -> (String, [DeliveryFailure])? {
+        guard folded.contains("this is a warning message only") || folded.contains("could not send message for past") else { return nil }
+        var failures: [DeliveryFailure] = []
+        for line in lines {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard let marker = trimmed.range(of: "... Deferred"), let address = TextScanning.firstAddress(in: String(trimmed[..<marker.lowerBound])),
+                  !failures.contains(where: { $0.recipient == address.lowercased() }) else { continue }
+            var found = failure(address, block: [String(trimmed[marker.upperBound...]).trimmingCharacters(in: CharacterSet(charactersIn: ": "))],
+                                fallbackPermanent: false)
+            // RFC 3463: no answer from the host (timed out, refused) is 4.4.1.
+            let reason = TextScanning.folded(trimmed)
+            if found.status == "4.0.0", reason.contains("timed out") || reason.contains("connection refused") { found.status = "4.4.1" }
+            failures.append(found)
+        }
+        return ("sendmail", failures)
     }
 
     /// Exchange and Office 365: "Delivery has failed to these recipients or groups:" (or the older
