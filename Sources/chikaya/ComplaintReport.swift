@@ -73,11 +73,25 @@ enum ComplaintReport {
         if !detail.events.isEmpty { out.append(events.render(indent: "  ")) }
 
         out.append("")
+        if detail.notesHidden {
+            out.append("notes: not readable by this login")
+        } else {
+            out.append("notes (\(detail.notes.count))")
+            // Outside text, several lines each: every line indented; `TextOutput.show` escapes
+            // control characters for the terminal.
+            for note in detail.notes {
+                out.append("  #\(note.id)  \(note.at.formatted(.iso8601))  \(note.authorKind == "citizen" ? "citizen" : note.author):")
+                out += note.body.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
+            }
+        }
+
+        out.append("")
         out.append("notifications (\(detail.notifications.count))")
-        var notes = TextTable(["#", "EVENT", "TO", "TEMPLATE", "LANG", "STATUS", "ATTEMPTS", "CREATED", "SENT", "ERROR"],
-                              rightAligned: [0, 1, 6])
+        var notes = TextTable(["#", "ABOUT", "TO", "TEMPLATE", "LANG", "STATUS", "ATTEMPTS", "CREATED", "SENT", "ERROR"],
+                              rightAligned: [0, 6])
         for n in detail.notifications {
-            notes.add([String(n.id), String(n.eventID), "\(n.recipientKind) \(n.recipient)", n.template, n.language ?? "-",
+            let about = n.eventID.map { "event \($0)" } ?? n.noteID.map { "note \($0)" } ?? n.noticeID.map { "notice \($0)" } ?? "-"
+            notes.add([String(n.id), about, "\(n.recipientKind) \(n.recipient)", n.template, n.language ?? "-",
                        n.status, String(n.attempts), n.createdAt.formatted(.iso8601),
                        n.sentAt?.formatted(.iso8601) ?? "-", n.lastError ?? ""])
         }

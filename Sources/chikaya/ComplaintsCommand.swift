@@ -18,8 +18,8 @@ enum ComplaintsCommand: Command {
                   (default --limit 50, at most 100000); --late keeps those past their
                   department's time to first action or to resolution
       show        the complaint with the citizen's contact details, its attachments, the routing
-                  decision and its explanation (with a possible duplicate), and every event and
-                  notification
+                  decision and its explanation (with a possible duplicate), every event, the
+                  citizen's replies by mail (notes) and every notification
       set-status  move to in_progress, resolved, rejected (needs --note: the reason the citizen
                   reads) or back to in_progress (reopen); the database refuses any other move
       reassign    give the complaint to another department (a manual correction); the note is

@@ -310,3 +310,89 @@ extension InboundMailIntegrationTests {
             .single().decode(0, as: String.self) == "sent")
     }
 }
+
+extension InboundMailIntegrationTests {
+    @Test("without a triage address the administrator is told; once told, lifting and bouncing again tells again")
+    func bouncingOfficeAlertsAdministrator() throws {
+        let fixture = try InboundFixture("inadmin")
+        defer { fixture.drop() }
+        let office = try fixture.notificationID(kind: "department")
+        let returnPath = fixture.addressing.address(.bounce, value: String(office))
+        let message = fixture.dsn(to: returnPath, failed: InboundFixture.office, status: "5.1.1")
+        // No triage office and no administrator: nobody to tell; the suppression waits untold.
+        #expect(try fixture.mailIn(message, ["--sender", "", "--recipient", returnPath]).status == 0)
+        func alerts() throws -> [String] {
+            try fixture.db.query("SELECT recipient FROM notifications WHERE template = 'office_bounced' ORDER BY id").rows
+                .map { try $0.decode(0, as: String.self) }
+        }
+        #expect(try alerts().isEmpty)
+        let admin = ["CHIKAYA_ADMIN_EMAIL": "Admin.Chikaya@casablanca.ma"]
+        #expect(try fixture.mailIn(message, ["--sender", "", "--recipient", returnPath], environment: admin).status == 0)
+        #expect(try alerts() == ["admin.chikaya@casablanca.ma"])
+        #expect(try fixture.mailIn(message, ["--sender", "", "--recipient", returnPath], environment: admin).status == 0)
+        #expect(try alerts().count == 1, "told once per suppression")
+        try fixture.routing.expectSuccess(["suppressions", "remove", InboundFixture.office])
+        #expect(try fixture.mailIn(message, ["--sender", "", "--recipient", returnPath], environment: admin).status == 0)
+        #expect(try alerts().count == 2, "suppressed anew: told anew")
+        // A citizen's address that bounces is no office's: nobody is alerted.
+        let citizen = fixture.addressing.address(.bounce, value: String(try fixture.notificationID(kind: "citizen")))
+        #expect(try fixture.mailIn(fixture.dsn(to: citizen, failed: InboundFixture.citizen, status: "5.1.1"),
+                                   ["--sender", "", "--recipient", citizen], environment: admin).status == 0)
+        #expect(try alerts().count == 2)
+    }
+}
+
+extension InboundMailIntegrationTests {
+    @Test("complaints show lists the citizen's notes, escaped for the terminal and signed 'citizen', not with the address")
+    func notesShown() throws {
+        let fixture = try InboundFixture("inshow")
+        defer { fixture.drop() }
+        let address = fixture.addressing.address(.reply, value: fixture.reference)
+        let body = "Merci.\nLes bacs débordent encore \u{1b}]0;titre\u{07}ce soir."
+        #expect(try fixture.mailIn(fixture.reply(from: InboundFixture.citizen, to: address, body: body),
+                                   ["--sender", InboundFixture.citizen, "--recipient", address]).status == 0)
+        let shown = try fixture.routing.expectSuccess(["complaints", "show", fixture.reference]).stdout
+        let lines = shown.components(separatedBy: "\n")
+        let heading = try #require(lines.firstIndex(of: "notes (1)"), "\(shown)")
+        #expect(lines[heading + 1].hasPrefix("  #") && lines[heading + 1].hasSuffix("  citizen:"), "\(lines[heading + 1])")
+        #expect(lines[heading + 2] == "    Merci.")
+        #expect(lines[heading + 3] == "    Les bacs débordent encore \\x1b]0;titre\\x07ce soir.")
+        #expect(!shown.contains("\u{1b}"), "no raw escape reaches the terminal")
+        // The forwarded note's notification says what it is about.
+        #expect(shown.contains("note ") && shown.contains("department_citizen_note"))
+    }
+}
+
+extension InboundMailIntegrationTests {
+    @Test("an office working in Arabic is answered in Arabic; one that keeps writing gets at most 5 answers an hour")
+    func arabicAnswersAndLoopGuard() throws {
+        let fixture = try InboundFixture("inarabic")
+        defer { fixture.drop() }
+        try fixture.db.query("UPDATE departments SET working_language = 'ar' WHERE code = 'proprete'")
+        let receiver = try MaildirReceiver.started()
+        defer { receiver.stop() }
+        let address = fixture.addressing.address(.reply, value: fixture.reference)
+        #expect(try fixture.mailIn(fixture.reply(from: InboundFixture.office, to: address, body: "تم الحل"),
+                                   ["--sender", InboundFixture.office, "--recipient", address]).status == 0)
+        #expect(try fixture.status() == "resolved")
+        for _ in 0..<6 {
+            #expect(try fixture.mailIn(fixture.reply(from: InboundFixture.office, to: address, body: "شكرا"),
+                                       ["--sender", InboundFixture.office, "--recipient", address]).status == 0)
+        }
+        let answers: Int = try fixture.db.query("""
+            SELECT count(*)::int FROM notifications WHERE template = 'department_command_answer'
+            """).single().decode(0)
+        #expect(answers == 5)
+        let recorded = try fixture.db.query("SELECT detail FROM inbound_messages ORDER BY id DESC LIMIT 1").single()
+        #expect(try recorded.decode(0, as: String?.self)?.contains("not answered") == true)
+
+        try fixture.routing.expectSuccess(["notifier", "--drain"], environment: ["CHIKAYA_SMTP_URL": receiver.smtpURL])
+        let mails = try receiver.decodedMessages().filter { $0["Subject"]?.contains("الشكاية \(fixture.reference)") == true }
+        let applied = try #require(mails.first { $0["Subject"]?.hasPrefix("نفذ الأمر") == true })
+        #expect(applied["text"]?.contains("أصبحت الشكاية «تم الحل» (كانت «مسندة»)") == true, "\(applied["text"] ?? "")")
+        #expect(applied["html"]?.contains("dir=\"rtl\"") == true)
+        let refused = mails.filter { $0["Subject"]?.hasPrefix("رفض الأمر") == true }
+        #expect(refused.count == 4)
+        #expect(refused.first?["text"]?.contains("لم نجد أمرا معروفا") == true)
+    }
+}

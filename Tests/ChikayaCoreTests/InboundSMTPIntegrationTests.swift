@@ -150,3 +150,102 @@ struct InboundSMTPIntegrationTests {
         #expect(receiver.rawMessages().filter { MaildirReceiver.header("To", in: $0)?.contains(InboundFixture.citizen) == true }.count == 1)
     }
 }
+
+extension InboundSMTPIntegrationTests {
+    @Test("the office hears back: 'résolu' confirmed, a command it cannot apply and a note without command refused with the reason; a stranger hears nothing")
+    func officeIsAnswered() throws {
+        let fixture = try InboundFixture("inanswer")
+        defer { fixture.drop() }
+        let receiver = try MaildirReceiver.started()
+        defer { receiver.stop() }
+        let from = ["CHIKAYA_SMTP_URL": receiver.smtpURL, "CHIKAYA_MAIL_FROM": "Ville de Casablanca <notifications@casablanca.ma>"]
+        try fixture.routing.expectSuccess(["notifier", "--drain"], environment: from)
+        let assignment = try #require(receiver.rawMessages().first { MaildirReceiver.header("To", in: $0)?.contains(InboundFixture.office) == true })
+        let replyTo = try #require(MaildirReceiver.header("Reply-To", in: assignment))
+        let mta = try InboundMTA(environment: fixture.routing.environment)
+        var sent: [String: String] = [:]  // Message-ID -> what it said
+        func send(from sender: String, _ body: String) throws -> Int {
+            let id = "<\(UUID().uuidString.lowercased())@bureau.casablanca.ma>"
+            sent[id] = body
+            return try mta.send(from: sender, to: replyTo, """
+                From: Bureau <\(sender)>
+                To: \(replyTo)
+                Subject: Re: réclamation \(fixture.reference)
+                Message-ID: \(id)
+                Content-Type: text/plain; charset=utf-8
+                Content-Transfer-Encoding: 8bit
+
+                \(body)
+
+                Le mar. 5 mars 2024 à 14:03, Ville de Casablanca <notifications@casablanca.ma> a écrit :
+                > Nouvelle réclamation \(fixture.reference)
+                """)
+        }
+        #expect(try send(from: InboundFixture.office, "Résolu\nLes bacs ont été vidés.") == 250)
+        #expect(try fixture.status() == "resolved")
+        // Resolved: its department cannot change until it is reopened.
+        #expect(try send(from: InboundFixture.office, "réaffecter voirie") == 250)
+        #expect(try send(from: InboundFixture.office, "Bonjour, qui s'en occupe ?") == 250)
+        #expect(try send(from: "someone@example.net", "résolu") == 250)
+        #expect(try fixture.status() == "resolved")
+
+        let before = Set(receiver.rawMessages())
+        try fixture.routing.expectSuccess(["notifier", "--drain"], environment: from)
+        let answers = try receiver.decodedMessages().filter { !before.contains($0["raw"] ?? "") && $0["Subject"]?.hasPrefix("Commande") == true }
+        #expect(answers.count == 3, "\(answers.map { $0["Subject"] ?? "-" })")
+        #expect(answers.allSatisfy { $0["To"]?.contains(InboundFixture.office) == true }, "answers go to the office only")
+        let toStranger = try receiver.decodedMessages().filter { $0["To"]?.contains("someone@example.net") == true }
+        #expect(toStranger.isEmpty, "no backscatter")
+        func answer(to body: String) -> [String: String]? {
+            guard let id = sent.first(where: { $0.value == body })?.key else { return nil }
+            return answers.first { $0["In-Reply-To"] == id }
+        }
+        let applied = try #require(answer(to: "Résolu\nLes bacs ont été vidés."))
+        #expect(applied["Subject"] == "Commande appliquée — réclamation \(fixture.reference)")
+        #expect(applied["text"]?.contains("la réclamation est maintenant « résolue » (elle était « affectée »)") == true, "\(applied["text"] ?? "")")
+        #expect(applied["raw"]?.contains("Auto-Submitted: auto-generated") == true)
+        let notAllowed = try #require(answer(to: "réaffecter voirie"))
+        #expect(notAllowed["Subject"] == "Commande refusée — réclamation \(fixture.reference)")
+        #expect(notAllowed["text"]?.contains("« résolue » : cette commande n'est pas possible") == true, "\(notAllowed["text"] ?? "")")
+        let noCommand = try #require(answer(to: "Bonjour, qui s'en occupe ?"))
+        #expect(noCommand["text"]?.contains("aucune commande reconnue") == true)
+        #expect(noCommand["text"]?.contains("en cours, résolu, rejeté: motif") == true)
+        // No citizen data in an answer.
+        let withCitizen = answers.filter { ($0["raw"] ?? "").contains(InboundFixture.citizen) }
+        #expect(withCitizen.isEmpty)
+    }
+
+    @Test("an office address that bounces: the triage cell is told once, not per bounce")
+    func bouncingOfficeAlertsTriageOnce() throws {
+        let fixture = try InboundFixture("inalert")
+        defer { fixture.drop() }
+        let triage = "cellule.tri@casablanca.ma"
+        try fixture.routing.expectSuccess(["departments", "set-contact", "triage", triage])
+        let receiver = try MaildirReceiver.started()
+        defer { receiver.stop() }
+        let mta = try InboundMTA(environment: fixture.routing.environment)
+        let office = try fixture.notificationID(kind: "department")
+        let returnPath = fixture.addressing.address(.bounce, value: String(office))
+        for _ in 0..<2 {
+            #expect(try mta.send(from: "", to: returnPath, fixture.dsn(to: returnPath, failed: InboundFixture.office, status: "5.1.1")) == 250)
+        }
+        let alerts = try fixture.db.query("SELECT recipient, template FROM notifications WHERE template = 'office_bounced'").rows
+        #expect(alerts.count == 1)
+        #expect(try alerts.first?.decode(0, as: String.self) == triage)
+        let check = try fixture.routing.run(["departments", "check"])
+        #expect(check.stdout.contains(InboundFixture.office), "\(check.stdout)")
+
+        try fixture.routing.expectSuccess(["notifier", "--drain"], environment: ["CHIKAYA_SMTP_URL": receiver.smtpURL])
+        let told = try receiver.decodedMessages().filter { $0["To"]?.contains(triage) == true }
+        #expect(told.count == 1)
+        #expect(told.first?["Subject"]?.contains(InboundFixture.office) == true)
+        #expect(told.first?["text"]?.contains("5.1.1") == true)
+        #expect(told.first?["text"]?.contains("chikaya suppressions remove \(InboundFixture.office)") == true)
+        let alertText = told.first?["raw"] ?? ""
+        #expect(!alertText.contains(InboundFixture.citizen), "no citizen data in the alert")
+        // Nothing more is ever sent to the office that bounces.
+        #expect(try fixture.db.query("""
+            SELECT count(*)::int FROM notifications WHERE recipient = $1 AND status = 'pending'
+            """, [InboundFixture.office]).single().decode(0, as: Int.self) == 0)
+    }
+}

@@ -48,8 +48,8 @@ enum PrivilegeMatrix {
         "notifications": (true, [
             "notifier": "SELECT UPDATE(status,attempts,next_attempt_at,leased_by,sent_at,message_id,last_reply,last_error,bounce_status,bounce_diagnostic,bounced_at)",
             "staff": "SELECT",
-            "admin": "SELECT(id,complaint_id,event_id,recipient_kind,template,language,status,attempts,next_attempt_at,leased_by,created_at,sent_at,message_id,last_reply,last_error)",
-            "readonly": "SELECT(id,complaint_id,event_id,recipient_kind,template,language,status,attempts,next_attempt_at,created_at,sent_at)",
+            "admin": "SELECT(id,complaint_id,event_id,recipient_kind,template,language,status,attempts,next_attempt_at,leased_by,created_at,sent_at,message_id,last_reply,last_error,notice_id)",
+            "readonly": "SELECT(id,complaint_id,event_id,recipient_kind,template,language,status,attempts,next_attempt_at,created_at,sent_at,notice_id)",
         ]),
         "department_contacts": (false, [
             "admin": "SELECT INSERT UPDATE DELETE", "notifier": "SELECT", "readonly": "SELECT",
@@ -74,6 +74,8 @@ enum PrivilegeMatrix {
             "notifier": "INSERT(kind,token,complaint_id,notification_id,message_id,outcome,detail)",
             "admin": "SELECT", "readonly": "SELECT(id,received_at,kind,token,outcome)",
         ]),
+        // What mail-in writes back to the city (migration 11): answers to offices, bounce alerts.
+        "inbound_notices": (true, ["notifier": "SELECT", "admin": "SELECT"]),
     ]
 
     /// Functions by signature (as `regprocedure` prints it) and the roles that may EXECUTE them.
@@ -100,5 +102,7 @@ enum PrivilegeMatrix {
         "bounced_offices()": ["notifier", "admin", "readonly"],
         "suppressions_list(integer)": ["admin"],
         "suppression_remove(text)": ["admin"],
+        "inbound_office_answer(text,text,boolean,text,text,text,text)": ["notifier"],
+        "office_bounce_alert(text,bigint,text)": ["notifier"],
     ]
 }

@@ -95,10 +95,24 @@ public struct ComplaintDetail: Sendable {
         public let note: String?
     }
 
-    /// One row of the `notifications` outbox.
+    /// What was written back on the complaint without changing its status: a citizen's reply
+    /// by mail (the author is then "citizen", never the address) or an office's note.
+    public struct Note: Sendable {
+        public let id: Int64
+        public let at: Date
+        /// `citizen` or `department`.
+        public let authorKind: String
+        public let author: String
+        public let body: String
+    }
+
+    /// One row of the `notifications` outbox: about a status event, a note, or a notice
+    /// (`mail-in`'s answer to an office, a bounce alert).
     public struct Notification: Sendable {
         public let id: Int64
-        public let eventID: Int64
+        public let eventID: Int64?
+        public let noteID: Int64?
+        public let noticeID: Int64?
         public let recipientKind: String
         public let recipient: String
         public let template: String
@@ -115,6 +129,9 @@ public struct ComplaintDetail: Sendable {
     public let decision: Decision?
     public let events: [Event]
     public let notifications: [Notification]
+    public var notes: [Note] = []
+    /// True when this login may not read the notes (they can hold what a citizen wrote).
+    public var notesHidden = false
 }
 
 /// All read-only SQL over complaints for department staff: the list and the full record.
@@ -207,19 +224,34 @@ public enum ComplaintQueries {
         }
 
         let notifications = try db.query("""
-            SELECT id, event_id, recipient_kind, recipient, template, language, status, attempts, created_at,
-                   sent_at, last_error
+            SELECT id, event_id, note_id, notice_id, recipient_kind, recipient, template, language, status, attempts,
+                   created_at, sent_at, last_error
             FROM notifications WHERE complaint_id = $1 ORDER BY id
             """, [id]).rows.map { row throws(PostgresError) in
             ComplaintDetail.Notification(id: try row.decode("id"), eventID: try row.decode("event_id"),
+                                         noteID: try row.decode("note_id"), noticeID: try row.decode("notice_id"),
                                          recipientKind: try row.decode("recipient_kind"),
                                          recipient: try row.decode("recipient"), template: try row.decode("template"),
                                          language: try row.decode("language"), status: try row.decode("status"),
                                          attempts: try row.decode("attempts"), createdAt: try row.decode("created_at"),
                                          sentAt: try row.decode("sent_at"), lastError: try row.decode("last_error"))
         }
-        return ComplaintDetail(complaint: complaint, attachments: attachments, decision: decision, events: events,
-                               notifications: notifications)
+        var detail = ComplaintDetail(complaint: complaint, attachments: attachments, decision: decision, events: events,
+                                     notifications: notifications)
+        do {
+            // The citizen is named "citizen", never by address, whoever reads.
+            detail.notes = try db.query("""
+                SELECT id, at, author_kind, CASE WHEN author_kind = 'citizen' THEN 'citizen' ELSE author END AS author, body
+                FROM complaint_notes WHERE complaint_id = $1 ORDER BY id
+                """, [id]).rows.map { row throws(PostgresError) in
+                ComplaintDetail.Note(id: try row.decode("id"), at: try row.decode("at"), authorKind: try row.decode("author_kind"),
+                                     author: try row.decode("author"), body: try row.decode("body"))
+            }
+        } catch where error.sqlState == "42501" {
+            // A login without the right to read notes sees that there are some it may not read.
+            detail.notesHidden = true
+        }
+        return detail
     }
 
     /// The text of a published rules version, to rebuild a decision's full explanation.

@@ -48,6 +48,9 @@ public struct Configuration: Sendable {
     public var inboundPreviousSecretFile: String? = nil
     public var inboundDomain: String? = nil
     public var inboundDelimiter: String = "+"
+    /// Who hears that an office address bounces when the triage cell has no working address of
+    /// its own (`admin_email`); nil: only the triage cell.
+    public var adminEmail: String? = nil
 
     /// The domain of the signed addresses: `inbound_domain`, else the domain of `mail_from`.
     public var effectiveInboundDomain: String {
@@ -186,6 +189,12 @@ public struct Configuration: Sendable {
                 throw ReasonError(reason: "'\(v)' is not one of + - = _")
             }
             c.inboundDelimiter = v
+        },
+        Key(name: "admin_email", environment: "CHIKAYA_ADMIN_EMAIL", help: "told when an office address bounces and the triage cell has no address") { c, v throws(ReasonError) in
+            guard v.isEmpty || (v.split(separator: "@").count == 2 && !v.contains(" ") && !v.contains("<")) else {
+                throw ReasonError(reason: "'\(v)' is not an email address")
+            }
+            c.adminEmail = v.isEmpty ? nil : v.lowercased()
         },
         Key(name: "duplicates.window_days", environment: "CHIKAYA_DUPLICATES_WINDOW_DAYS", help: "an open complaint this recent can be a new one's duplicate; 0 turns the lookup off") { c, v throws(ReasonError) in
             guard let n = Double(v), (0...365).contains(n) else {

@@ -38,6 +38,8 @@ public struct InboundProcessor: Sendable {
     public let parser: MIMEParser
     public let analyzer: InboundAnalyzer
     public let logger: Logger
+    /// Told that an office address bounces when the triage cell cannot be (`admin_email`).
+    public let adminEmail: String?
 
     public init(configuration: Configuration, logger: Logger, limits: MIMELimits = MIMELimits()) throws(MailConfigurationError) {
         var addressing: InboundAddressing?
@@ -50,6 +52,7 @@ public struct InboundProcessor: Sendable {
         self.analyzer = InboundAnalyzer(addressing: addressing, domain: configuration.effectiveInboundDomain,
                                         delimiter: configuration.inboundDelimiter)
         self.logger = logger
+        self.adminEmail = configuration.adminEmail
     }
 
     public func analyze(_ raw: [UInt8], envelope: InboundEnvelope) throws(InboundError) -> InboundAnalysis {
@@ -214,13 +217,24 @@ public struct InboundProcessor: Sendable {
                                  complaintID: target.complaintID, notificationID: nil)
         case .office(let actor):
             guard let target else { break }
-            return try departmentCommand(analysis.command ?? .none(""), target: target, actor: actor, on: db)
+            let command = analysis.command ?? .none("")
+            let (result, answer) = try departmentCommand(command, target: target, actor: actor, on: db)
+            return try answerOffice(answer, command: command, result: result, target: target, actor: actor,
+                                    inReplyTo: analysis.messageID, on: db)
         }
         return InboundResult(kind: .other, outcome: "ignored", detail: nil, complaintID: nil, notificationID: nil)
     }
 
+    /// What the office is told about its command: accepted or refused, a reason code the email
+    /// turns into words in the office's language (`InboundNoticeRenderer`), and a detail.
+    struct OfficeAnswer {
+        let accepted: Bool
+        let reason: String?
+        let detail: String?
+    }
+
     private func departmentCommand(_ command: ReplyCommand, target: InboundReplyTarget, actor: String,
-                                   on db: PostgresConnection) throws(PostgresError) -> InboundResult {
+                                   on db: PostgresConnection) throws(PostgresError) -> (InboundResult, OfficeAnswer) {
         func result(_ outcome: String, _ detail: String) -> InboundResult {
             InboundResult(kind: .departmentReply, outcome: outcome, detail: detail, complaintID: target.complaintID, notificationID: nil)
         }
@@ -229,21 +243,57 @@ public struct InboundProcessor: Sendable {
             case .setStatus(let status, let note):
                 let change = try InboundStore.officeCommand(reference: target.reference, office: actor, status: status,
                                                             department: nil, note: note, on: db)
-                return result("applied", "\(change.fromStatus)->\(change.toStatus)")
+                let move = "\(change.fromStatus)->\(change.toStatus)"
+                guard change.eventID != nil else {
+                    return (result("applied", "\(move), unchanged"), OfficeAnswer(accepted: true, reason: "unchanged", detail: change.toStatus))
+                }
+                return (result("applied", move), OfficeAnswer(accepted: true, reason: nil, detail: move))
             case .reassign(let department, let note):
                 let change = try InboundStore.officeCommand(reference: target.reference, office: actor, status: nil,
                                                             department: department, note: note ?? "réaffectée par courriel", on: db)
-                guard change.eventID != nil else { return result("refused", "already with \(department)") }
-                return result("applied", "\(change.fromDepartment ?? "-")->\(change.toDepartment ?? "-")")
+                guard change.eventID != nil else {
+                    return (result("refused", "already with \(department)"),
+                            OfficeAnswer(accepted: false, reason: "already_there", detail: department))
+                }
+                let move = "\(change.fromDepartment ?? "-")->\(change.toDepartment ?? "-")"
+                return (result("applied", move), OfficeAnswer(accepted: true, reason: nil, detail: move))
             case .incomplete(let reason):
-                return result("refused", reason)
+                let code = reason == ReplyCommandParser.rejectionNeedsReason ? "reason_missing" : "department_missing"
+                return (result("refused", reason), OfficeAnswer(accepted: false, reason: code, detail: nil))
             case .none:
-                return result("refused", "no command on the first line")
+                return (result("refused", "no command on the first line"), OfficeAnswer(accepted: false, reason: "no_command", detail: nil))
             }
         } catch {
-            if case .database(let underlying) = error { throw underlying }
-            return result("refused", error.description)
+            switch error {
+            case .database(let underlying): throw underlying
+            case .unknownDepartment(let code):
+                return (result("refused", error.description), OfficeAnswer(accepted: false, reason: "unknown_department", detail: code))
+            case .sameDepartment(_, let code):
+                return (result("refused", error.description), OfficeAnswer(accepted: false, reason: "already_there", detail: code))
+            default:
+                return (result("refused", error.description),
+                        OfficeAnswer(accepted: false, reason: "not_allowed", detail: target.status))
+            }
         }
+    }
+
+    /// Queues the office's answer through the outbox. Only ever to the office that wrote (the
+    /// database checks it again); a failure to queue it is logged and does not undo the command.
+    private func answerOffice(_ answer: OfficeAnswer, command: ReplyCommand, result: InboundResult, target: InboundReplyTarget,
+                              actor: String, inReplyTo: String?, on db: PostgresConnection) throws(PostgresError) -> InboundResult {
+        let queued: Int64?
+        do {
+            queued = try InboundStore.answerOffice(reference: target.reference, office: actor, accepted: answer.accepted,
+                                                   command: command.explainValue, reason: answer.reason, detail: answer.detail,
+                                                   inReplyTo: inReplyTo, on: db)
+        } catch {
+            guard error.sqlState == "42501" else { throw error }
+            logger.warn("inbound_answer_refused", [("complaint", target.complaintID), ("reason", "not an office of the complaint")])
+            queued = nil
+        }
+        let note = queued.map { "answered (notification \($0))" } ?? "not answered (limit reached)"
+        return InboundResult(kind: result.kind, outcome: result.outcome, detail: [result.detail, note].compactMap { $0 }.joined(separator: "; "),
+                             complaintID: result.complaintID, notificationID: result.notificationID)
     }
 
     private func bounce(_ analysis: InboundAnalysis, on db: PostgresConnection) throws(PostgresError) -> InboundResult {
@@ -275,6 +325,14 @@ public struct InboundProcessor: Sendable {
         if outcome.officeNewlySuppressed {
             logger.error("office_address_bounced", [("department", target.department ?? "-"), ("notification", target.id),
                                                     ("status", failure.status ?? "-")])
+        }
+        if outcome.suppressed, target.recipientKind == "department" {
+            // Its complaints reach nobody: the triage cell (or the administrator) hears of it,
+            // once per suppression (the database keeps the "told" mark with the suppression).
+            if let alert = try InboundStore.alertBouncedOffice(address: target.recipient, notificationID: target.id,
+                                                               admin: adminEmail, on: db) {
+                logger.warn("office_bounce_alert_queued", [("department", target.department ?? "-"), ("notification", alert)])
+            }
         }
         return InboundResult(kind: .bounce, outcome: outcome.suppressed ? "suppressed" : "counted",
                              detail: "\(failure.status ?? "-") \(failure.permanent ? "permanent" : "transient")",

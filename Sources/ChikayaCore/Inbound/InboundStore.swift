@@ -17,6 +17,7 @@ public struct InboundReplyTarget: Sendable {
     public let reference: String
     public let department: String?
     public let citizenEmail: String?
+    public let status: String
     /// Lower-cased: the department's office addresses (every arrondissement) and its Reply-To.
     public let officeAddresses: Set<String>
 }
@@ -50,6 +51,24 @@ public struct BouncedOffice: Sendable {
     public let address: String
     public let status: String?
     public let lastBounceAt: Date?
+}
+
+/// What `mail-in` tells the city by mail: an office's command accepted or refused, or an office
+/// address that bounces (`inbound_notices`). No citizen data: reference, office, codes.
+public struct InboundNotice: Sendable {
+    /// `command_accepted`, `command_refused` or `office_bounced`.
+    public let kind: String
+    public let reference: String
+    public let office: String
+    public let department: String?
+    public let departmentNameFR: String?
+    public let departmentNameAR: String?
+    public let arrondissementFR: String?
+    public let arrondissementAR: String?
+    public let command: String?
+    public let reason: String?
+    public let detail: String?
+    public let inReplyTo: String?
 }
 
 /// All SQL of inbound mail: bounces, suppressions, notes and the record of what came in.
@@ -90,7 +109,8 @@ public enum InboundStore {
             SELECT c.id AS complaint_id, c.reference, c.department, c.citizen_email,
                    ARRAY(SELECT lower(email) FROM department_contacts WHERE department = c.department
                          UNION SELECT lower(reply_to) FROM departments WHERE code = c.department AND reply_to IS NOT NULL)::text
-                       AS office_addresses
+                       AS office_addresses,
+                   c.status
             FROM complaints c WHERE c.reference = $1
             """, [reference])
         guard result.count > 0 else { return nil }
@@ -99,8 +119,8 @@ public enum InboundStore {
         let addresses = array.trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",")
             .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) }.filter { !$0.isEmpty }
         return InboundReplyTarget(complaintID: try row.decode("complaint_id"), reference: try row.decode("reference"),
-                                  department: try row.decode("department"),
-                                  citizenEmail: try row.decode("citizen_email"), officeAddresses: Set(addresses))
+                                  department: try row.decode("department"), citizenEmail: try row.decode("citizen_email"),
+                                  status: try row.decode("status"), officeAddresses: Set(addresses))
     }
 
     /// Records one bounce for a notification's address, in one transaction: a permanent one marks
@@ -275,6 +295,44 @@ public enum InboundStore {
         } catch {
             throw PostgresError(code: .server, message: "\(error)")
         }
+    }
+
+    /// Queues the answer to an office's command (`inbound_office_answer` checks that the address
+    /// is the city's office for that complaint, and caps the answers: nil when none was queued).
+    public static func answerOffice(reference: String, office: String, accepted: Bool, command: String, reason: String?,
+                                    detail: String?, inReplyTo: String?, on db: PostgresConnection) throws(PostgresError) -> Int64? {
+        try db.query("SELECT inbound_office_answer($1, $2, $3, $4, $5, $6, $7) AS notification",
+                     [reference, office, accepted, command, reason, detail, inReplyTo]).single().decode("notification")
+    }
+
+    /// Queues the alert that an office address bounces, once per suppression
+    /// (`office_bounce_alert`); nil when it was told already or nobody can be told.
+    public static func alertBouncedOffice(address: String, notificationID: Int64, admin: String?,
+                                          on db: PostgresConnection) throws(PostgresError) -> Int64? {
+        try db.query("SELECT office_bounce_alert($1, $2, $3) AS notification", [address, notificationID, admin])
+            .single().decode("notification")
+    }
+
+    /// What a notice notification tells (`inbound_notices`), with the names its email needs.
+    public static func notice(notificationID: Int64, on db: PostgresConnection) throws(PostgresError) -> InboundNotice? {
+        let result = try db.query("""
+            SELECT i.kind, c.reference, i.office, i.department, d.name_fr AS department_fr, d.name_ar AS department_ar,
+                   a.name_fr AS arrondissement_fr, a.name_ar AS arrondissement_ar, i.command, i.reason, i.detail, i.in_reply_to
+            FROM notifications n
+            JOIN inbound_notices i ON i.id = n.notice_id
+            JOIN complaints c ON c.id = i.complaint_id
+            LEFT JOIN departments d ON d.code = i.department
+            LEFT JOIN arrondissements a ON a.code = (SELECT dc.arrondissement FROM department_contacts dc
+                                                     WHERE lower(dc.email) = i.office AND dc.department = i.department
+                                                     ORDER BY dc.arrondissement NULLS FIRST LIMIT 1)
+            WHERE n.id = $1
+            """, [notificationID])
+        guard let row = result.rows.first else { return nil }
+        return InboundNotice(kind: try row.decode("kind"), reference: try row.decode("reference"), office: try row.decode("office"),
+                             department: try row.decode("department"), departmentNameFR: try row.decode("department_fr"),
+                             departmentNameAR: try row.decode("department_ar"), arrondissementFR: try row.decode("arrondissement_fr"),
+                             arrondissementAR: try row.decode("arrondissement_ar"), command: try row.decode("command"),
+                             reason: try row.decode("reason"), detail: try row.decode("detail"), inReplyTo: try row.decode("in_reply_to"))
     }
 
     public static func record(kind: String, token: String, complaintID: Int64?, notificationID: Int64?, messageID: String?,

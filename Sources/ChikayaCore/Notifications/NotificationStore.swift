@@ -17,6 +17,8 @@ public struct ClaimedNotification: Sendable {
     public let departmentNameFR: String?
     public let departmentNameAR: String?
     public let note: String?
+    /// Set for what `mail-in` tells the city (`inbound_notices`): an answer or a bounce alert.
+    public var noticeID: Int64? = nil
 }
 
 /// Counts and recent failures for `chikaya notifications status`.
@@ -73,7 +75,7 @@ public enum NotificationStore {
             )
             SELECT n.id, n.recipient_kind, n.recipient, n.template, n.language, n.attempts, n.created_at,
                    c.reference, c.id, coalesce(e.to_status, c.status), coalesce(e.to_department, c.department),
-                   d.name_fr, d.name_ar, coalesce(e.note, cn.body)
+                   d.name_fr, d.name_ar, coalesce(e.note, cn.body), n.notice_id
             FROM claimed n
             JOIN complaints c ON c.id = n.complaint_id
             -- A status event, or (a citizen's reply forwarded to the office) a note.
@@ -88,7 +90,7 @@ public enum NotificationStore {
                                 createdAt: try row.decode(6), reference: try row.decode(7), complaintID: try row.decode(8),
                                 status: try row.decode(9), departmentCode: try row.decode(10),
                                 departmentNameFR: try row.decode(11), departmentNameAR: try row.decode(12),
-                                note: try row.decode(13))
+                                note: try row.decode(13), noticeID: try row.decode(14))
         }
     }
 

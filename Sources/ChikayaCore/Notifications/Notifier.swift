@@ -15,6 +15,7 @@ public struct Notifier: Sendable {
     public let tls: TLSContext
     public let renderer: CitizenMailRenderer
     public let departmentRenderer: DepartmentMailRenderer
+    public let noticeRenderer: InboundNoticeRenderer
     public let concurrency: Int
     public let drain: Bool
     /// Signs the return path, Reply-To and List-Unsubscribe addresses when an inbound secret is
@@ -31,12 +32,14 @@ public struct Notifier: Sendable {
         self.smtp = try SMTPConfiguration(url: url, caFile: configuration.smtpCAFile)
         self.tls = try TLSContext(caFile: configuration.smtpCAFile)
         let templates = try MailTemplates.load(directory: configuration.templatesDirectory,
-                                               templates: CitizenMailRenderer.templates.merging(DepartmentMailRenderer.templates) { $1 })
+                                               templates: CitizenMailRenderer.templates.merging(DepartmentMailRenderer.templates) { $1 }
+                                                   .merging(InboundNoticeRenderer.templates) { $1 })
         self.renderer = CitizenMailRenderer(templates: templates, from: MailboxAddress.parse(configuration.mailFrom),
                                             trackingURL: configuration.trackingURL,
                                             defaultLanguage: configuration.defaultLanguage)
         self.departmentRenderer = DepartmentMailRenderer(templates: templates, from: MailboxAddress.parse(configuration.mailFrom),
                                                          attachmentsURL: configuration.attachmentsURL)
+        self.noticeRenderer = InboundNoticeRenderer(templates: templates, from: MailboxAddress.parse(configuration.mailFrom))
         self.concurrency = concurrency
         self.drain = drain
         if let file = configuration.inboundSecretFile {
@@ -135,12 +138,16 @@ struct NotifierLoop {
         var message: MIMEMessage
         var envelope: Envelope
         let data: [UInt8]
-        // A department email needs the complaint itself; fetched here so the claim stays one shape.
-        let delivery = notification.recipientKind == "department"
+        // A department email needs the complaint itself, a notice what it tells; fetched here so
+        // the claim stays one shape.
+        let notice = notification.noticeID != nil ? try InboundStore.notice(notificationID: notification.id, on: db) : nil
+        let delivery = notification.recipientKind == "department" && notice == nil
             ? try DepartmentStore.delivery(notificationID: notification.id, on: db) : nil
         do {
             try EmailAddress.validate(notification.recipient)
-            if let delivery {
+            if let notice {
+                message = try notifier.noticeRenderer.message(for: notification, notice: notice)
+            } else if let delivery {
                 message = try notifier.departmentRenderer.message(for: notification, delivery: delivery)
             } else {
                 message = try notifier.renderer.message(for: notification)

@@ -47,5 +47,6 @@ public enum Migrations {
         InboundSchema.migration,
         DuplicatesSchema.migration,
         BatchTriggersSchema.migration,
+        InboundNoticesSchema.migration,
     ]
 }

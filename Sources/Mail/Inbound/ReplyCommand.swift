@@ -29,6 +29,10 @@ public enum ReplyCommand: Sendable, Equatable {
 public enum ReplyCommandParser {
     private enum Verb: Sendable { case status(String), reject, reassign }
 
+    /// The reasons of `.incomplete`, as the office's answer and `--explain` give them.
+    public static let rejectionNeedsReason = "a rejection needs its reason: rejeté: motif / مرفوض: السبب"
+    public static let moveNeedsDepartment = "a move needs the department's code: réaffecter DEPARTEMENT / تحويل DEPARTEMENT"
+
     private static let verbs: [(String, Verb)] = ([
         ("en cours", .status("in_progress")), ("encours", .status("in_progress")), ("قيد المعالجة", .status("in_progress")),
         ("resolue", .status("resolved")), ("resolu", .status("resolved")), ("تم الحل", .status("resolved")),
@@ -57,12 +61,12 @@ public enum ReplyCommandParser {
                 return .setStatus(status, note: note.isEmpty ? nil : note)
             case .reject:
                 let reason = [argument, rest].filter { !$0.isEmpty }.joined(separator: "\n")
-                guard !reason.isEmpty else { return .incomplete("a rejection needs its reason: rejeté: motif / مرفوض: السبب") }
+                guard !reason.isEmpty else { return .incomplete(rejectionNeedsReason) }
                 return .setStatus("rejected", note: reason)
             case .reassign:
                 guard let code = argument.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map({ $0.lowercased() }),
                       !code.isEmpty else {
-                    return .incomplete("a move needs the department's code: réaffecter DEPARTEMENT / تحويل DEPARTEMENT")
+                    return .incomplete(moveNeedsDepartment)
                 }
                 let remainder = argument.dropFirst(code.count).trimmingCharacters(in: .whitespaces)
                 let note = [remainder, rest].filter { !$0.isEmpty }.joined(separator: "\n")
