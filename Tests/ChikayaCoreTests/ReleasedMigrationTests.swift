@@ -15,6 +15,7 @@ import Testing
         7: "0015434bda3477e9",
         8: "471d3a54c3ea4014",
         10: "9be9e720258435c6",
+        11: "13ef770d92f08c91",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {
