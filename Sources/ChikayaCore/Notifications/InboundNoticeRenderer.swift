@@ -18,7 +18,7 @@ public struct InboundNoticeRenderer: Sendable {
     public init(templates: MailTemplates, from: MailboxAddress) {
         self.templates = templates
         self.from = from
-        self.messageIDDomain = from.address.split(separator: "@").last.map(String.init) ?? "chikaya.invalid"
+        self.messageIDDomain = from.messageIDDomain
     }
 
     public func message(for notification: ClaimedNotification, notice: InboundNotice) throws -> MIMEMessage {
