@@ -72,6 +72,26 @@ import Testing
         #expect(configuration.maxAttempts == 3)
     }
 
+    @Test func inboundLocalPartsAndAdminEmailAreCheckedAndDistinct() throws {
+        let file = try writeConfig("inbound_reply_local_part = Retour\nadmin_email = Admin@Casablanca.ma\n")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let configuration = try Configuration.load(path: file.path, environment: ["CHIKAYA_INBOUND_BOUNCE_LOCAL_PART": "retours.nd"])
+        #expect(configuration.inboundLocalParts == [.bounce: "retours.nd", .reply: "retour", .unsubscribe: "unsubscribe"])
+        #expect(configuration.adminEmail == "admin@casablanca.ma")
+        for (key, value) in [("CHIKAYA_INBOUND_REPLY_LOCAL_PART", "re+ply"), ("CHIKAYA_INBOUND_REPLY_LOCAL_PART", ""),
+                             ("CHIKAYA_ADMIN_EMAIL", "not an address")] {
+            #expect(throws: ConfigurationError.self, "\(key)=\(value)") {
+                try Configuration.load(path: file.path, environment: [key: value])
+            }
+        }
+        do {
+            _ = try Configuration.load(path: file.path, environment: ["CHIKAYA_INBOUND_UNSUBSCRIBE_LOCAL_PART": "retour"])
+            Issue.record("two kinds of address with one local part were accepted")
+        } catch {
+            #expect("\(error)".contains("must differ"))
+        }
+    }
+
     @Test func emptyDatabaseURLMeansLibpqEnvironment() throws {
         let file = try writeConfig("database_url = postgresql://x/y\n")
         defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }

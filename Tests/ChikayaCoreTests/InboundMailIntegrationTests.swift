@@ -396,3 +396,29 @@ extension InboundMailIntegrationTests {
         #expect(refused.first?["text"]?.contains("لم نجد أمرا معروفا") == true)
     }
 }
+
+extension InboundMailIntegrationTests {
+    @Test("local parts from the configuration: the notifier signs with them and mail-in reads them; the default ones are then no address of ours")
+    func configuredLocalParts() throws {
+        let fixture = try InboundFixture("inlocal")
+        defer { fixture.drop() }
+        let receiver = try MaildirReceiver.started()
+        defer { receiver.stop() }
+        let parts = ["CHIKAYA_INBOUND_REPLY_LOCAL_PART": "retour", "CHIKAYA_INBOUND_BOUNCE_LOCAL_PART": "echecs"]
+        try fixture.routing.expectSuccess(["notifier", "--drain"],
+                                          environment: parts.merging(["CHIKAYA_SMTP_URL": receiver.smtpURL]) { $1 })
+        let assignment = try #require(receiver.rawMessages().first { MaildirReceiver.header("To", in: $0)?.contains(InboundFixture.office) == true })
+        let replyTo = try #require(MaildirReceiver.header("Reply-To", in: assignment))
+        #expect(replyTo.hasPrefix("retour+\(fixture.reference)-"), "\(replyTo)")
+        let returnPath = MaildirReceiver.header("X-MailFrom", in: assignment) ?? ""
+        #expect(returnPath.hasPrefix("echecs+"), "\(returnPath)")
+
+        let message = fixture.reply(from: InboundFixture.office, to: replyTo, body: "en cours")
+        let explained = try fixture.mailIn(message, ["--explain", "--recipient", replyTo], environment: parts)
+        #expect(explained.stdout.hasPrefix("kind=department_reply token=valid address=reply"), "\(explained.stdout)")
+        let unconfigured = try fixture.mailIn(message, ["--explain", "--recipient", replyTo])
+        #expect(unconfigured.stdout.hasPrefix("kind=other token=none"), "\(unconfigured.stdout)")
+        #expect(try fixture.mailIn(message, ["--recipient", replyTo], environment: parts).status == 0)
+        #expect(try fixture.status() == "in_progress")
+    }
+}

@@ -48,9 +48,20 @@ public struct Configuration: Sendable {
     public var inboundPreviousSecretFile: String? = nil
     public var inboundDomain: String? = nil
     public var inboundDelimiter: String = "+"
+    /// The local parts of the signed addresses, before the delimiter (`bounces+…`, `reply+…`,
+    /// `unsubscribe+…` by default), for an MTA whose mailboxes are named otherwise.
+    public var inboundLocalParts: [InboundAddressing.Kind: String] = [.bounce: "bounces", .reply: "reply", .unsubscribe: "unsubscribe"]
     /// Who hears that an office address bounces when the triage cell has no working address of
     /// its own (`admin_email`); nil: only the triage cell.
     public var adminEmail: String? = nil
+
+    /// The signer of return, reply and unsubscribe addresses; nil without `inbound_secret_file`.
+    public func inboundAddressing() throws(MailConfigurationError) -> InboundAddressing? {
+        guard let file = inboundSecretFile else { return nil }
+        let secret = try InboundSecret.load(path: file, previousPath: inboundPreviousSecretFile)
+        return InboundAddressing(secret: secret, domain: effectiveInboundDomain, delimiter: inboundDelimiter,
+                                 localParts: inboundLocalParts)
+    }
 
     /// The domain of the signed addresses: `inbound_domain`, else the domain of `mail_from`.
     public var effectiveInboundDomain: String {
@@ -82,6 +93,16 @@ public struct Configuration: Sendable {
     }
 
     struct ReasonError: Error { let reason: String }
+
+    /// A local part the MTA can route: lower-case letters, digits and dots, no delimiter in it.
+    static func localPart(_ value: String) throws(ReasonError) -> String {
+        let lowered = value.lowercased()
+        guard (1...32).contains(lowered.count), lowered.first != ".",
+              lowered.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." }) else {
+            throw ReasonError(reason: "'\(value)' is not a local part of 1 to 32 letters, digits or dots")
+        }
+        return lowered
+    }
 
     static let keys: [Key] = [
         Key(name: "database_url", environment: "DATABASE_URL", help: "libpq URI or conninfo; empty uses PG* variables") { c, v throws(ReasonError) in
@@ -189,6 +210,15 @@ public struct Configuration: Sendable {
                 throw ReasonError(reason: "'\(v)' is not one of + - = _")
             }
             c.inboundDelimiter = v
+        },
+        Key(name: "inbound_bounce_local_part", environment: "CHIKAYA_INBOUND_BOUNCE_LOCAL_PART", help: "local part of the signed return path, bounces by default") { c, v throws(ReasonError) in
+            c.inboundLocalParts[.bounce] = try localPart(v)
+        },
+        Key(name: "inbound_reply_local_part", environment: "CHIKAYA_INBOUND_REPLY_LOCAL_PART", help: "local part of the signed Reply-To, reply by default") { c, v throws(ReasonError) in
+            c.inboundLocalParts[.reply] = try localPart(v)
+        },
+        Key(name: "inbound_unsubscribe_local_part", environment: "CHIKAYA_INBOUND_UNSUBSCRIBE_LOCAL_PART", help: "local part of the signed unsubscribe address, unsubscribe by default") { c, v throws(ReasonError) in
+            c.inboundLocalParts[.unsubscribe] = try localPart(v)
         },
         Key(name: "admin_email", environment: "CHIKAYA_ADMIN_EMAIL", help: "told when an office address bounces and the triage cell has no address") { c, v throws(ReasonError) in
             guard v.isEmpty || (v.split(separator: "@").count == 2 && !v.contains(" ") && !v.contains("<")) else {
@@ -340,6 +370,9 @@ extension Configuration {
             } catch {
                 problems.append("environment \(key.environment): \(error.reason)")
             }
+        }
+        if Set(configuration.inboundLocalParts.values).count != configuration.inboundLocalParts.count {
+            problems.append("inbound_bounce_local_part, inbound_reply_local_part and inbound_unsubscribe_local_part must differ")
         }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         return configuration

@@ -63,9 +63,10 @@ public struct InboundAnalyzer: Sendable {
     public let delimiter: String
     public let domain: String
 
-    public init(addressing: InboundAddressing?, domain: String, delimiter: String = "+") {
+    public init(addressing: InboundAddressing?, domain: String, delimiter: String = "+",
+                localParts: [InboundAddressing.Kind: String] = [.bounce: "bounces", .reply: "reply", .unsubscribe: "unsubscribe"]) {
         self.addressing = addressing
-        self.localParts = addressing?.localParts ?? [.bounce: "bounces", .reply: "reply", .unsubscribe: "unsubscribe"]
+        self.localParts = addressing?.localParts ?? localParts
         self.delimiter = delimiter
         self.domain = domain.lowercased()
     }

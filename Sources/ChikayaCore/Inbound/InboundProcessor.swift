@@ -42,15 +42,9 @@ public struct InboundProcessor: Sendable {
     public let adminEmail: String?
 
     public init(configuration: Configuration, logger: Logger, limits: MIMELimits = MIMELimits()) throws(MailConfigurationError) {
-        var addressing: InboundAddressing?
-        if let file = configuration.inboundSecretFile {
-            let secret = try InboundSecret.load(path: file, previousPath: configuration.inboundPreviousSecretFile)
-            addressing = InboundAddressing(secret: secret, domain: configuration.effectiveInboundDomain,
-                                           delimiter: configuration.inboundDelimiter)
-        }
         self.parser = MIMEParser(limits: limits)
-        self.analyzer = InboundAnalyzer(addressing: addressing, domain: configuration.effectiveInboundDomain,
-                                        delimiter: configuration.inboundDelimiter)
+        self.analyzer = InboundAnalyzer(addressing: try configuration.inboundAddressing(), domain: configuration.effectiveInboundDomain,
+                                        delimiter: configuration.inboundDelimiter, localParts: configuration.inboundLocalParts)
         self.logger = logger
         self.adminEmail = configuration.adminEmail
     }

@@ -42,13 +42,7 @@ public struct Notifier: Sendable {
         self.noticeRenderer = InboundNoticeRenderer(templates: templates, from: MailboxAddress.parse(configuration.mailFrom))
         self.concurrency = concurrency
         self.drain = drain
-        if let file = configuration.inboundSecretFile {
-            let secret = try InboundSecret.load(path: file, previousPath: configuration.inboundPreviousSecretFile)
-            self.addressing = InboundAddressing(secret: secret, domain: configuration.effectiveInboundDomain,
-                                                delimiter: configuration.inboundDelimiter)
-        } else {
-            self.addressing = nil
-        }
+        self.addressing = try configuration.inboundAddressing()
         self.senderName = ProcessIdentity.name
     }
 
