@@ -200,3 +200,53 @@ import Testing
         #expect(TextScanning.addresses(in: "To:<A.b@Example.MA>. then x@y") == ["A.b@example.ma"])
     }
 }
+
+/// Bounces arrive cut short, re-encoded and mangled by the mail systems they crossed: whatever
+/// is left of a fixture, the parser and the report reader give an answer or nothing, never a crash.
+@Suite struct DeliveryReportRobustnessTests {
+    /// A small deterministic generator (SplitMix64), so a failure can be replayed.
+    struct Mixer {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E3779B97F4A7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let files: [String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: InboundFixtures.directory.path)) ?? []
+        return names.filter { $0.hasSuffix(".eml") }.sorted()
+    }()
+
+    @Test func everyFixtureIsReadWhole() {
+        #expect(Self.files.count >= 27)
+    }
+
+    @Test(arguments: files) func truncatedAndMangledCopiesNeverCrash(_ file: String) throws {
+        let raw = try InboundFixtures.bytes(file)
+        var mixer = Mixer(state: UInt64(truncatingIfNeeded: file.utf8.reduce(5381) { $0 &* 33 &+ Int($1) }))
+        var variants: [[UInt8]] = []
+        for cut in stride(from: 0, to: raw.count, by: max(1, raw.count / 40)) { variants.append(Array(raw[..<cut])) }
+        for _ in 0..<40 {
+            var copy = raw
+            // Bytes that matter to the parsers: line ends, colons, boundaries' dashes, brackets, high bytes.
+            let bytes: [UInt8] = [13, 10, 58, 45, 60, 62, 59, 61, 0, 0xFF, 0xC3, 32]
+            for _ in 0..<(1 + Int(mixer.next() % 8)) where !copy.isEmpty {
+                copy[Int(mixer.next() % UInt64(copy.count))] = bytes[Int(mixer.next() % UInt64(bytes.count))]
+            }
+            variants.append(copy)
+        }
+        var parsed = 0
+        for variant in variants {
+            guard let message = try? MIMEParser().parse(variant) else { continue }
+            parsed += 1
+            if let report = DeliveryReportParser.parse(message) {
+                #expect(report.failures.allSatisfy { $0.status.map { ["2", "4", "5"].contains($0.prefix(1)) } ?? true })
+            }
+        }
+        #expect(parsed > 0, "every variant of \(file) was refused")
+    }
+}
