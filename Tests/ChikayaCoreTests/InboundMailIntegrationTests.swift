@@ -422,3 +422,33 @@ extension InboundMailIntegrationTests {
         #expect(try fixture.status() == "in_progress")
     }
 }
+
+extension InboundMailIntegrationTests {
+    @Test("an office that moves a complaint away is still answered, though the complaint is no longer its department's")
+    func reassignIsAnswered() throws {
+        let fixture = try InboundFixture("inmove")
+        defer { fixture.drop() }
+        let address = fixture.addressing.address(.reply, value: fixture.reference)
+        #expect(try fixture.mailIn(fixture.reply(from: InboundFixture.office, to: address, body: "Réaffecter voirie\nLa benne est sur la chaussée."),
+                                   ["--sender", InboundFixture.office, "--recipient", address]).status == 0)
+        #expect(try fixture.db.query("SELECT department FROM complaints WHERE reference = $1", [fixture.reference])
+            .single().decode(0, as: String.self) == "voirie")
+        let answer = try fixture.db.query("""
+            SELECT n.recipient, n.language, i.kind, i.command, i.detail, i.department
+            FROM notifications n JOIN inbound_notices i ON i.id = n.notice_id
+            """).single()
+        #expect(try answer.decode(0, as: String.self) == InboundFixture.office)
+        #expect(try answer.decode(2, as: String.self) == "command_accepted")
+        #expect(try answer.decode(3, as: String.self) == "reassign:voirie")
+        #expect(try answer.decode(4, as: String?.self) == "proprete->voirie")
+        #expect(try answer.decode(5, as: String?.self) == "proprete", "in the language of the office's own department")
+        // A second move by the same office is no longer its to make: ignored like a stranger's, unanswered.
+        #expect(try fixture.mailIn(fixture.reply(from: InboundFixture.office, to: address, body: "réaffecter eclairage"),
+                                   ["--sender", InboundFixture.office, "--recipient", address]).status == 0)
+        #expect(try fixture.db.query("SELECT department FROM complaints WHERE reference = $1", [fixture.reference])
+            .single().decode(0, as: String.self) == "voirie")
+        #expect(try fixture.db.query("SELECT count(*)::int FROM inbound_notices").single().decode(0, as: Int.self) == 1)
+        #expect(try fixture.db.query("SELECT outcome FROM inbound_messages ORDER BY id DESC LIMIT 1")
+            .single().decode(0, as: String.self) == "ignored")
+    }
+}
