@@ -17,13 +17,25 @@ enum BodyEncoding: String {
     /// Quoted-printable keeps mostly-Latin text (French) readable; base64 is smaller for Arabic,
     /// where every letter would cost six characters in quoted-printable.
     static func choose(for text: String) -> BodyEncoding {
-        let bytes = Array(text.utf8)
-        let nonASCII = bytes.filter { $0 >= 128 }.count
-        let longestLine = text.split(omittingEmptySubsequences: false, whereSeparator: BodyEncoding.isLineBreak).map(\.utf8.count).max() ?? 0
-        if nonASCII == 0 && longestLine <= maxLineLength && !bytes.contains(where: { $0 < 32 && $0 != 10 && $0 != 13 && $0 != 9 }) {
+        // One pass over the UTF-8 bytes (the body of every notification goes through here).
+        var nonASCII = 0
+        var control = false
+        var longestLine = 0
+        var line = 0
+        for byte in text.utf8 {
+            if byte == 10 || byte == 13 {
+                longestLine = max(longestLine, line)
+                line = 0
+                continue
+            }
+            line += 1
+            if byte >= 128 { nonASCII += 1 } else if byte < 32 && byte != 9 { control = true }
+        }
+        longestLine = max(longestLine, line)
+        if nonASCII == 0 && longestLine <= maxLineLength && !control {
             return .sevenBit
         }
-        return nonASCII * 5 > bytes.count ? .base64 : .quotedPrintable
+        return nonASCII * 5 > text.utf8.count ? .base64 : .quotedPrintable
     }
 
     func encode(_ text: String) -> String {
@@ -34,8 +46,34 @@ enum BodyEncoding: String {
         }
     }
 
+    /// Calls `body` with each line's UTF-8 bytes: CR, LF and CRLF end a line (see `isLineBreak`).
+    static func forEachLine(of text: String, _ body: (ArraySlice<UInt8>) -> Void) {
+        let bytes = Array(text.utf8)
+        var start = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 10 || byte == 13 {
+                body(bytes[start..<index])
+                index += (byte == 13 && index + 1 < bytes.count && bytes[index + 1] == 10) ? 2 : 1
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        body(bytes[start..<bytes.count])
+    }
+
     static func crlf(_ text: String) -> String {
-        text.split(omittingEmptySubsequences: false, whereSeparator: BodyEncoding.isLineBreak).joined(separator: "\r\n")
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count + 64)
+        var first = true
+        forEachLine(of: text) { line in
+            if !first { output += [13, 10] }
+            first = false
+            output += line
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
     static func base64(_ bytes: [UInt8]) -> String {
@@ -49,25 +87,35 @@ enum BodyEncoding: String {
     /// 76 characters, trailing whitespace encoded so transports cannot strip it.
     static func quotedPrintable(_ text: String) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
-        var output: [String] = []
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: BodyEncoding.isLineBreak) {
-            let bytes = Array(line.utf8)
-            var current: [UInt8] = []
-            for (index, byte) in bytes.enumerated() {
-                let isLast = index == bytes.count - 1
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count * 3 / 2 + 64)
+        var first = true
+        forEachLine(of: text) { line in
+            if !first { output += [13, 10] }
+            first = false
+            var column = 0
+            var index = line.startIndex
+            while index < line.endIndex {
+                let byte = line[index]
+                let isLast = index == line.endIndex - 1
                 let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "="))
                     || ((byte == 32 || byte == 9) && !isLast)
-                let piece: [UInt8] = literal ? [byte] : [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+                let width = literal ? 1 : 3
                 // Keep room for the soft-break "=" unless this piece ends the line.
                 let room = isLast ? maxLineLength : maxLineLength - 1
-                if current.count + piece.count > room {
-                    output.append(String(decoding: current + [UInt8(ascii: "=")], as: UTF8.self))
-                    current = []
+                if column + width > room {
+                    output += [UInt8(ascii: "="), 13, 10]
+                    column = 0
                 }
-                current += piece
+                if literal {
+                    output.append(byte)
+                } else {
+                    output += [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+                }
+                column += width
+                index += 1
             }
-            output.append(String(decoding: current, as: UTF8.self))
         }
-        return output.joined(separator: "\r\n")
+        return String(decoding: output, as: UTF8.self)
     }
 }

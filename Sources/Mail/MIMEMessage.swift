@@ -93,7 +93,7 @@ public struct MIMEMessage: Sendable {
         }
         let html = Self.part(htmlBody, subtype: "html")
         var boundary = "=_chikaya_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        while text.body.contains(boundary) || html.body.contains(boundary) {
+        while Self.occurs(boundary, in: text.body) || Self.occurs(boundary, in: html.body) {
             boundary += "_"
         }
         var message = head
@@ -102,6 +102,20 @@ public struct MIMEMessage: Sendable {
         message += "--\(boundary)\r\n" + html.headers + "\r\n" + html.body + "\r\n"
         message += "--\(boundary)--\r\n"
         return Array(message.utf8)
+    }
+
+    /// True when `needle` occurs in `haystack`, compared as UTF-8 bytes (Foundation's
+    /// `contains` went through CFString and was a tenth of rendering a message).
+    static func occurs(_ needle: String, in haystack: String) -> Bool {
+        let n = Array(needle.utf8), h = Array(haystack.utf8)
+        guard let first = n.first else { return true }
+        guard h.count >= n.count else { return false }
+        var i = 0
+        while i <= h.count - n.count {
+            if h[i] == first && h[i..<(i + n.count)].elementsEqual(n) { return true }
+            i += 1
+        }
+        return false
     }
 
     private static func part(_ content: String, subtype: String) -> (headers: String, body: String) {
