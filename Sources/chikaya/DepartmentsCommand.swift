@@ -61,7 +61,7 @@ enum DepartmentsCommand: Command {
             try arguments.finish()
             let db = try runtime.connect(role: "departments")
             let outcome = try guarded {
-                try DepartmentStore.setContact(department: department, arrondissement: arrondissement, email: email,
+                try DepartmentContactStore.setContact(department: department, arrondissement: arrondissement, email: email,
                                                note: note, on: db)
             }
             let office = officeName(department, arrondissement)
@@ -76,7 +76,7 @@ enum DepartmentsCommand: Command {
             try arguments.finish()
             let db = try runtime.connect(role: "departments")
             let old = try guarded {
-                try DepartmentStore.removeContact(department: department, arrondissement: arrondissement, note: note, on: db)
+                try DepartmentContactStore.removeContact(department: department, arrondissement: arrondissement, note: note, on: db)
             }
             print("\(officeName(department, arrondissement)): removed \(old)")
             return 0
@@ -85,7 +85,7 @@ enum DepartmentsCommand: Command {
             let limit = try arguments.intOption("--limit", default: 20, range: 1...10_000)
             try arguments.finish()
             let db = try runtime.connect(role: "departments")
-            let changes = try guarded { try DepartmentStore.changes(department: department, limit: limit, on: db) }
+            let changes = try guarded { try ContactHistoryStore.changes(department: department, limit: limit, on: db) }
             if changes.isEmpty { print("(no contact changes)") }
             for change in changes {
                 TextOutput.show("\(CityTime.minute(change.at))  \(officeName(change.department, change.arrondissement))  "

@@ -77,7 +77,7 @@ struct DuplicateIntegrationTests {
             SELECT n.id FROM notifications n JOIN complaints c ON c.id = n.complaint_id
             WHERE c.reference = $1 AND n.recipient_kind = 'department'
             """, [paraphrase]).single().decode(0)
-        let delivery = try #require(try DepartmentStore.delivery(notificationID: notification, on: db))
+        let delivery = try #require(try DepartmentDeliveryStore.delivery(notificationID: notification, on: db))
         #expect(delivery.duplicateOf == original)
         let templates = try MailTemplates.load(directory: ChikayaBinary.repositoryRoot().appendingPathComponent("config/templates").path,
                                                templates: DepartmentMailRenderer.templates)

@@ -24,13 +24,13 @@ public enum DepartmentsSync {
     public static func apply(_ file: DepartmentsFile, on db: PostgresConnection) throws -> Outcome {
         try db.transaction { db in
             var changed = 0, released = 0
-            let existing = try DepartmentStore.contacts(on: db)
+            let existing = try DepartmentContactStore.contacts(on: db)
             for entry in file.entries {
                 try DepartmentStore.applySettings(department: entry.department, language: entry.language,
                                                   replyTo: entry.replyTo, firstActionDays: entry.firstActionDays,
                                                   resolutionDays: entry.resolutionDays, on: db)
                 for contact in entry.contacts where !existing.contains(contact) {
-                    let outcome = try DepartmentStore.setContact(department: contact.department,
+                    let outcome = try DepartmentContactStore.setContact(department: contact.department,
                                                                  arrondissement: contact.arrondissement,
                                                                  email: contact.email, note: "sync \(file.path)", on: db)
                     changed += 1

@@ -18,8 +18,8 @@ public struct Digest: Sendable {
     public let at: Date
 
     public static func load(department: String?, date: String?, on db: PostgresConnection) throws(PostgresError) -> Digest {
-        let (day, at) = try DepartmentStore.digestDay(date, on: db)
-        return Digest(offices: try DepartmentStore.digest(department: department, day: day, at: at, on: db), day: day, at: at)
+        let (day, at) = try DigestStore.day(date, on: db)
+        return Digest(offices: try DigestStore.offices(department: department, day: day, at: at, on: db), day: day, at: at)
     }
 
     /// The three lists of an office as lines, each `REFERENCE  arrondissement  status  age`.
@@ -80,7 +80,7 @@ public struct Digest: Sendable {
         defer { connection?.close() }
         for office in offices {
             guard let recipient = office.recipient else { results.append((office, .noContact)); continue }
-            guard try DepartmentStore.claimDigest(department: office.department, office: office.office, day: day,
+            guard try DigestStore.claim(department: office.department, office: office.office, day: day,
                                                   recipient: recipient, complaints: office.entries.count, on: db) else {
                 results.append((office, .alreadySent))
                 continue
@@ -94,13 +94,13 @@ public struct Digest: Sendable {
                 }
                 guard let live = connection else { throw SMTPError(.unusableConnection, phase: "connect") }
                 let reply = try live.send(message.envelope, data: data)
-                try DepartmentStore.markDigestSent(department: office.department, office: office.office, day: day,
+                try DigestStore.markSent(department: office.department, office: office.office, day: day,
                                                    messageID: message.messageID, reply: reply.description, on: db)
                 results.append((office, .sent(recipient: recipient)))
             } catch let error as PostgresError {
                 throw error
             } catch {
-                try DepartmentStore.releaseDigest(department: office.department, office: office.office, day: day, on: db)
+                try DigestStore.release(department: office.department, office: office.office, day: day, on: db)
                 results.append((office, .failed("\(error)")))
             }
         }

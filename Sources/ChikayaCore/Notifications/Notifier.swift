@@ -136,7 +136,7 @@ struct NotifierLoop {
         // the claim stays one shape.
         let notice = notification.noticeID != nil ? try InboundStore.notice(notificationID: notification.id, on: db) : nil
         let delivery = notification.recipientKind == "department" && notice == nil
-            ? try DepartmentStore.delivery(notificationID: notification.id, on: db) : nil
+            ? try DepartmentDeliveryStore.delivery(notificationID: notification.id, on: db) : nil
         do {
             try EmailAddress.validate(notification.recipient)
             if let notice {
