@@ -10,11 +10,13 @@ enum AuditTrail {
     /// transaction; a nil note is set empty so no earlier value of the session is read. Who acts
     /// is the database's to record (`chikaya_actor()`), never the client's.
     static func describe(note: String?, process: String? = nil, on db: PostgresConnection) throws(PostgresError) {
+        // Prepared: the router says it for every batch.
         if let process {
-            try db.query("SELECT set_config('chikaya.note', $1, true), set_config('chikaya.process', $2, true)",
+            try db.query(prepared: "audit_note_process",
+                         "SELECT set_config('chikaya.note', $1, true), set_config('chikaya.process', $2, true)",
                          [note ?? "", process])
         } else {
-            try db.query("SELECT set_config('chikaya.note', $1, true)", [note ?? ""])
+            try db.query(prepared: "audit_note", "SELECT set_config('chikaya.note', $1, true)", [note ?? ""])
         }
     }
 

@@ -43,7 +43,7 @@ enum WorkerCommand: Command {
             try worker.checkRulesPublished()
         } catch let error as PostgresError {
             throw CLIError.unavailable("cannot start the worker: \(error)")
-        } catch let error as RoutingFailure {
+        } catch let error as RulesNotPublished {
             throw CLIError.failure(error.description)
         } catch {
             throw CLIError.dataError("the published rules cannot be loaded: \(error)")

@@ -76,10 +76,6 @@ public struct Configuration: Sendable {
     public var duplicateThreshold: Double = TextSimilarity.defaultThreshold
     public var duplicateCandidates: Int = 10
 
-    /// Test-only fault injection, set through the environment by the integration tests:
-    /// slow down each classification, or make routing throw for complaints containing a marker.
-    public var testSlowClassifyMilliseconds: Int = 0
-    public var testPoisonMarker: String? = nil
 
     public init() {}
 
@@ -240,12 +236,6 @@ public struct Configuration: Sendable {
         },
         Key(name: "duplicates.candidates", environment: "CHIKAYA_DUPLICATES_CANDIDATES", help: "newest open complaints per arrondissement and department compared with a batch") { c, v throws(ReasonError) in
             c.duplicateCandidates = try integer(v, 1...10_000)
-        },
-        Key(name: "test.slow_classify_ms", environment: "CHIKAYA_TEST_SLOW_CLASSIFY_MS", help: "tests only: sleep this long per classification") { c, v throws(ReasonError) in
-            c.testSlowClassifyMilliseconds = try integer(v, 0...60_000)
-        },
-        Key(name: "test.poison_marker", environment: "CHIKAYA_TEST_POISON_MARKER", help: "tests only: routing fails for complaints containing this text") { c, v throws(ReasonError) in
-            c.testPoisonMarker = v.isEmpty ? nil : v
         },
     ]
 

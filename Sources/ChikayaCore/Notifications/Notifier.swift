@@ -190,7 +190,7 @@ struct NotifierLoop {
                 NotifierMetrics.shared.email(.failed, reason: NotifierMetrics.reason(error), recipient: notification.recipientKind)
                 return .failed
             }
-            let policy = RetryPolicy(base: configuration.notifierRetryBaseSeconds, cap: 3_600)
+            let policy = RetryPolicy.mail(base: configuration.notifierRetryBaseSeconds)
             let delay = policy.delay(afterAttempt: notification.attempts)
             let gaveUp = try NotificationStore.markRetry(id: notification.id, error: error.description,
                                                          reply: error.reply?.description, retryAfter: delay,

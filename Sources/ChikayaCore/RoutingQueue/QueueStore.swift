@@ -114,7 +114,7 @@ public enum QueueStore {
                               on db: PostgresConnection) throws(PostgresError) -> FinishCounts {
         // The process's name for the audit: a worker login is recorded as router:<name>
         // (`chikaya_actor()`); the note is cleared so no earlier value of the session leaks in.
-        try db.query(prepared: "routing_actor", "SELECT set_config('chikaya.process', $1, true), set_config('chikaya.note', '', true)", [worker])
+        try AuditTrail.describe(note: nil, process: worker, on: db)
         let result = try db.query(prepared: "routing_finish", """
             WITH input AS (
                 SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(

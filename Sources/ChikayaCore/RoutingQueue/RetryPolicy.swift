@@ -25,6 +25,7 @@ public struct RetryPolicy: Sendable {
 
     /// Routing retries: first within about a second, capped at five minutes.
     public static let routing = RetryPolicy(base: 1, cap: 300)
-    /// Mail retries: first within a minute, capped at an hour.
-    public static let mail = RetryPolicy(base: 60, cap: 3_600)
+    /// Mail retries: the first after `base` seconds (`notifier.retry_base_seconds`, a minute by
+    /// default), capped at an hour.
+    public static func mail(base: Double) -> RetryPolicy { RetryPolicy(base: base, cap: 3_600) }
 }

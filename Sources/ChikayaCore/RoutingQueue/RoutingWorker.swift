@@ -8,6 +8,12 @@ public struct RoutingFailure: Error, CustomStringConvertible {
     public let description: String
 }
 
+/// The worker cannot start: no routing rules are published yet (the database is fine; an
+/// administrator has a step to take first).
+public struct RulesNotPublished: Error, CustomStringConvertible {
+    public let description: String
+}
+
 /// The classifier built from the rules in force, shared by the loops of a process so a
 /// publication is parsed once.
 final class RulesInForce: Sendable {
@@ -50,7 +56,7 @@ public struct RoutingWorker: Sendable {
     public func checkRulesPublished() throws {
         let db = try Database(configuration: configuration, role: "worker").connect()
         guard let latest = try RulesStore.latest(on: db) else {
-            throw RoutingFailure(description: "no routing rules are published yet; publish them first with: chikaya rules publish \(configuration.rulesFile)")
+            throw RulesNotPublished(description: "no routing rules are published yet; publish them first with: chikaya rules publish \(configuration.rulesFile)")
         }
         _ = try rules.classifier(for: latest)
     }
@@ -242,10 +248,11 @@ struct RoutingLoop {
     }
 
     private func classify(_ complaint: ClaimedComplaint, with classifier: Classifier) throws -> Classification {
-        if configuration.testSlowClassifyMilliseconds > 0 {
-            usleepSeconds(Double(configuration.testSlowClassifyMilliseconds) / 1000)
+        let hooks = RoutingFaultHooks.current
+        if hooks.slowClassifySeconds > 0 {
+            usleepSeconds(hooks.slowClassifySeconds)
         }
-        if let marker = configuration.testPoisonMarker, complaint.body.contains(marker) {
+        if let marker = hooks.poisonMarker, complaint.body.contains(marker) {
             throw RoutingFailure(description: "test poison marker found in the complaint")
         }
         return classifier.classify(complaint.body, arrondissement: complaint.arrondissement)
