@@ -65,9 +65,7 @@ public struct Configuration: Sendable {
 
     /// The domain of the signed addresses: `inbound_domain`, else the domain of `mail_from`.
     public var effectiveInboundDomain: String {
-        if let inboundDomain { return inboundDomain }
-        let address = mailFrom.split(separator: "<").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "> ")) } ?? mailFrom
-        return address.split(separator: "@").last.map(String.init) ?? "chikaya.invalid"
+        inboundDomain ?? MailboxAddress.parse(mailFrom).messageIDDomain
     }
     /// Possible duplicates: how far back an open complaint is compared (0 turns the lookup off),
     /// from which similarity two are linked, and how many of the newest open complaints of one

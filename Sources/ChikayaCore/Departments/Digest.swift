@@ -61,7 +61,7 @@ public struct Digest: Sendable {
             "open_list": open.isEmpty ? none : open.joined(separator: "\n"),
             "late_list": late.isEmpty ? none : late.joined(separator: "\n"),
         ])
-        let domain = from.address.split(separator: "@").last.map(String.init) ?? "chikaya.invalid"
+        let domain = from.messageIDDomain
         var message = MIMEMessage(from: from, to: [MailboxAddress(recipient)], subject: rendered.subject, textBody: rendered.text,
                                   htmlBody: rendered.html, language: language, messageIDDomain: domain)
         let key = "\(office.department).\(office.office.isEmpty ? "default" : office.office).\(day)"
