@@ -48,7 +48,7 @@ public struct CitizenMailRenderer: Sendable {
         let values = [
             "reference": notification.reference,
             "department": department ?? notification.departmentCode ?? "",
-            "status": Self.statusWords[language]?[notification.status] ?? notification.status,
+            "status": Self.statusWords[language]?[notification.eventStatus] ?? notification.eventStatus,
             "note": notification.note ?? "",
             "tracking_url": trackingURL + notification.reference,
         ]

@@ -12,7 +12,9 @@ public struct ClaimedNotification: Sendable {
     public let createdAt: Date
     public let reference: String
     public let complaintID: Int64
-    public let status: String
+    /// The status the event moved the complaint to (the complaint's own for a note): what the
+    /// citizen's email announces. Not the notification's own status.
+    public let eventStatus: String
     public let departmentCode: String?
     public let departmentNameFR: String?
     public let departmentNameAR: String?
@@ -88,7 +90,7 @@ public enum NotificationStore {
             ClaimedNotification(id: try row.decode(0), recipientKind: try row.decode(1), recipient: try row.decode(2),
                                 template: try row.decode(3), language: try row.decode(4), attempts: try row.decode(5),
                                 createdAt: try row.decode(6), reference: try row.decode(7), complaintID: try row.decode(8),
-                                status: try row.decode(9), departmentCode: try row.decode(10),
+                                eventStatus: try row.decode(9), departmentCode: try row.decode(10),
                                 departmentNameFR: try row.decode(11), departmentNameAR: try row.decode(12),
                                 note: try row.decode(13), noticeID: try row.decode(14))
         }
