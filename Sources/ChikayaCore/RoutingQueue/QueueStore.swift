@@ -102,8 +102,10 @@ public enum QueueStore {
         var claimed: [ClaimedComplaint] = []
         claimed.reserveCapacity(result.count)
         for row in result.rows {
-            claimed.append(ClaimedComplaint(id: try row.decode(0), reference: try row.decode(1), body: try row.decode(2),
-                                            arrondissement: try row.decode(3), attempts: try row.decode(4)))
+            claimed.append(ClaimedComplaint(id: try row.decode("id"), reference: try row.decode("reference"),
+                                            body: try row.decode("body"),
+                                            arrondissement: try row.decode("arrondissement"),
+                                            attempts: try row.decode("attempts")))
         }
         return claimed
     }
@@ -142,10 +144,12 @@ public enum QueueStore {
                 WHERE q.complaint_id = i.complaint_id
                 RETURNING q.complaint_id
             )
-            SELECT (SELECT count(*) FROM decided), (SELECT count(*) FROM assigned), (SELECT count(*) FROM removed)
+            SELECT (SELECT count(*) FROM decided) AS decided, (SELECT count(*) FROM assigned) AS assigned,
+                   (SELECT count(*) FROM removed) AS removed
             """, [PostgresJSON(outcomesJSON(outcomes)), rulesVersion, worker])
         let row = try result.single()
-        return FinishCounts(decided: try row.decode(0), assigned: try row.decode(1), removed: try row.decode(2))
+        return FinishCounts(decided: try row.decode("decided"), assigned: try row.decode("assigned"),
+                            removed: try row.decode("removed"))
     }
 
     /// The newest open complaints (assigned or in progress, submitted within `windowDays`) of each
@@ -223,15 +227,16 @@ public enum QueueStore {
 
     public static func status(on db: PostgresConnection) throws(PostgresError) -> QueueStatus {
         let row = try db.query("""
-            SELECT count(*) FILTER (WHERE state = 'pending' AND (leased_by IS NULL OR available_at <= now())),
-                   count(*) FILTER (WHERE state = 'pending' AND leased_by IS NOT NULL AND available_at > now()),
-                   count(*) FILTER (WHERE state = 'dead'),
-                   extract(epoch FROM now() - min(enqueued_at) FILTER (WHERE state = 'pending'))::float8,
-                   (SELECT count(*) FROM routing_decisions WHERE decided_at > now() - interval '1 minute')
+            SELECT count(*) FILTER (WHERE state = 'pending' AND (leased_by IS NULL OR available_at <= now())) AS pending,
+                   count(*) FILTER (WHERE state = 'pending' AND leased_by IS NOT NULL AND available_at > now()) AS leased,
+                   count(*) FILTER (WHERE state = 'dead') AS dead,
+                   extract(epoch FROM now() - min(enqueued_at) FILTER (WHERE state = 'pending'))::float8 AS oldest_pending_seconds,
+                   (SELECT count(*) FROM routing_decisions WHERE decided_at > now() - interval '1 minute') AS routed_last_minute
             FROM routing_queue
             """).single()
-        return QueueStatus(pending: try row.decode(0), leased: try row.decode(1), dead: try row.decode(2),
-                           oldestPendingSeconds: try row.decode(3), routedLastMinute: try row.decode(4))
+        return QueueStatus(pending: try row.decode("pending"), leased: try row.decode("leased"),
+                           dead: try row.decode("dead"), oldestPendingSeconds: try row.decode("oldest_pending_seconds"),
+                           routedLastMinute: try row.decode("routed_last_minute"))
     }
 
     public static func dead(on db: PostgresConnection, limit: Int) throws(PostgresError) -> [DeadEntry] {
@@ -243,8 +248,8 @@ public enum QueueStore {
             LIMIT $1
             """, [limit])
         return try result.rows.map { row throws(PostgresError) in
-            DeadEntry(reference: try row.decode(0), attempts: try row.decode(1), lastError: try row.decode(2),
-                      enqueuedAt: try row.decode(3))
+            DeadEntry(reference: try row.decode("reference"), attempts: try row.decode("attempts"),
+                      lastError: try row.decode("last_error"), enqueuedAt: try row.decode("enqueued_at"))
         }
     }
 

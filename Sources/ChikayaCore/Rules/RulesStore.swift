@@ -61,8 +61,9 @@ public enum RulesStore {
     }
 
     private static func publication(_ row: PostgresRow, withSource: Bool) throws(PostgresError) -> RulesPublication {
-        RulesPublication(id: try row.decode(0), version: try row.decode(1), fileName: try row.decode(2),
-                         author: try row.decode(3), note: try row.decode(4), publishedAt: try row.decode(5),
-                         source: withSource ? try row.decode(6, as: String.self) : nil)
+        RulesPublication(id: try row.decode("id"), version: try row.decode("version"),
+                         fileName: try row.decode("file_name"), author: try row.decode("author"),
+                         note: try row.decode("note"), publishedAt: try row.decode("published_at"),
+                         source: withSource ? try row.decode("source", as: String.self) : nil)
     }
 }
