@@ -39,15 +39,15 @@ enum RulesPublishing {
         }
         rules.warnings.forEach { var e = StandardError(); print($0.description, to: &e) }
         let db = try runtime.connect(role: "rules")
+        let outcome: RulesPublisher.Outcome
         do {
-            if let latest = try RulesStore.latest(on: db), latest.version == rules.version {
-                print("rules \(rules.version) are already in force; nothing published")
-                return 0
-            }
-            let id = try RulesStore.publish(source: source, version: rules.version, fileName: file, note: note, on: db)
-            print("published rules \(rules.version) from \(file) (publication \(id))")
+            outcome = try RulesPublisher.publish(rules, source: source, fileName: file, note: note, on: db)
         } catch {
             throw CLIError.database(error)
+        }
+        switch outcome {
+        case .alreadyInForce(let version): print("rules \(version) are already in force; nothing published")
+        case .published(let id, let version): print("published rules \(version) from \(file) (publication \(id))")
         }
         return 0
     }
@@ -74,20 +74,14 @@ enum RulesPublishing {
         try arguments.finish()
         let db = try runtime.connect(role: "rules")
         do {
-            let candidates = try RulesStore.versions(matching: version, on: db)
-            if candidates.count > 1 {
-                throw CLIError.dataError("rules rollback: '\(version)' names several versions (\(candidates.joined(separator: ", "))); give more of it")
+            switch try RulesPublisher.rollback(to: version, on: db) {
+            case .alreadyInForce(let version): print("rules \(version) are already in force")
+            case .published(_, let version): print("rules \(version) are in force again")
             }
-            guard let earlier = try RulesStore.find(version: version, on: db), let source = earlier.source else {
-                throw CLIError.dataError("rules rollback: no publication has version \(version); see 'chikaya rules history'")
-            }
-            if let latest = try RulesStore.latest(on: db), latest.version == earlier.version {
-                print("rules \(earlier.version) are already in force")
-                return 0
-            }
-            _ = try RulesStore.publish(source: source, version: earlier.version, fileName: earlier.fileName,
-                                       note: "rollback to \(earlier.version)", on: db)
-            print("rules \(earlier.version) are in force again")
+        } catch RulesPublisher.RollbackError.ambiguous(let prefix, let versions) {
+            throw CLIError.dataError("rules rollback: '\(prefix)' names several versions (\(versions.joined(separator: ", "))); give more of it")
+        } catch RulesPublisher.RollbackError.unknown(let version) {
+            throw CLIError.dataError("rules rollback: no publication has version \(version); see 'chikaya rules history'")
         } catch let error as PostgresError {
             throw CLIError.database(error)
         }
