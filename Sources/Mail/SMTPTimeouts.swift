@@ -25,4 +25,16 @@ public struct SMTPTimeouts: Sendable, Equatable {
         dataBlock = seconds
         dataTermination = seconds
     }
+
+    /// The longest one message of `dataBytes` octets to `recipients` can legitimately take when
+    /// every phase uses its whole limit, a new connection included: TCP and TLS connect, greeting,
+    /// EHLO, STARTTLS, EHLO again, AUTH (up to three exchanges), MAIL, each RCPT, DATA, every
+    /// 64 KiB block, the final reply and a RSET. A command's write and its reply each have their
+    /// own deadline, so both count. A lease on the message must outlast this.
+    public func worstCaseSend(dataBytes: Int, recipients: Int) -> Double {
+        let commands = Double(2 + 1 + 3 + 1 + max(recipients, 1) + 1)
+        let blocks = Double(max(dataBytes, 1) + 64 * 1024 - 1) / Double(64 * 1024)
+        return 2 * connect + greeting + 2 * command * commands + command + dataInitiation
+            + blocks.rounded(.down) * dataBlock + dataTermination
+    }
 }

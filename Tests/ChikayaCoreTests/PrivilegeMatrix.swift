@@ -46,10 +46,10 @@ enum PrivilegeMatrix {
             "readonly": "SELECT(id,complaint_id,from_status,to_status,from_department,to_department,at)",
         ]),
         "notifications": (true, [
-            "notifier": "SELECT UPDATE(status,attempts,next_attempt_at,leased_by,sent_at,message_id,last_reply,last_error,bounce_status,bounce_diagnostic,bounced_at)",
+            "notifier": "SELECT UPDATE(status,attempts,next_attempt_at,leased_by,sent_at,message_id,last_reply,last_error,bounce_status,bounce_diagnostic,bounced_at,unanswered_claims)",
             "staff": "SELECT",
-            "admin": "SELECT(id,complaint_id,event_id,recipient_kind,template,language,status,attempts,next_attempt_at,leased_by,created_at,sent_at,message_id,last_reply,last_error,notice_id)",
-            "readonly": "SELECT(id,complaint_id,event_id,recipient_kind,template,language,status,attempts,next_attempt_at,created_at,sent_at,notice_id)",
+            "admin": "SELECT(id,complaint_id,event_id,recipient_kind,template,language,status,attempts,next_attempt_at,leased_by,created_at,sent_at,message_id,last_reply,last_error,notice_id,unanswered_claims)",
+            "readonly": "SELECT(id,complaint_id,event_id,recipient_kind,template,language,status,attempts,next_attempt_at,created_at,sent_at,notice_id,unanswered_claims)",
         ]),
         "department_contacts": (false, [
             "admin": "SELECT INSERT UPDATE DELETE", "notifier": "SELECT", "readonly": "SELECT",

@@ -46,31 +46,36 @@ public struct NotificationSummary: Sendable {
 /// the lease holder. Once `sent` is recorded the row is never claimed again, so a recorded success
 /// is never sent twice. The one window left, a crash after the server's 250 and before the
 /// record, can repeat a message; it keeps its Message-ID, so mail clients can fold the copy.
+///
+/// Each `mark...` returns false when the row was no longer held by `sender` (its lease ran out
+/// and another sender claimed it, or it was settled): nothing is written then, and the caller
+/// must say so in its log rather than carry on as if the outcome were recorded.
 public enum NotificationStore {
     /// Claims due notifications. One claimed `maxAttempts` times without an outcome being
     /// recorded (its sender died or failed before recording, again and again) fails for good
-    /// instead of being retried forever.
+    /// instead of being retried forever; claims that recorded a retry do not count, so a relay
+    /// outage is bounded by the notification's age alone.
     public static func claim(on db: PostgresConnection, limit: Int, sender: String,
                              leaseSeconds: Double, maxAttempts: Int = 20) throws(PostgresError) -> [ClaimedNotification] {
         let result = try db.query("""
             WITH exhausted AS (
                 UPDATE notifications n
                 SET status = 'failed',
-                    last_error = coalesce(n.last_error || '; ', '') || 'no outcome recorded after ' || n.attempts || ' attempts'
+                    last_error = coalesce(n.last_error || '; ', '') || 'no outcome recorded after ' || n.unanswered_claims || ' attempts'
                 FROM (SELECT id FROM notifications
-                      WHERE status = 'pending' AND next_attempt_at <= now() AND attempts >= $4
+                      WHERE status = 'pending' AND next_attempt_at <= now() AND unanswered_claims >= $4
                       LIMIT 100 FOR UPDATE SKIP LOCKED) x
                 WHERE n.id = x.id
                 RETURNING n.id
             ), due AS (
                 SELECT id FROM notifications
-                WHERE status = 'pending' AND next_attempt_at <= now() AND attempts < $4
+                WHERE status = 'pending' AND next_attempt_at <= now() AND unanswered_claims < $4
                 ORDER BY next_attempt_at, id
                 LIMIT $1
                 FOR UPDATE SKIP LOCKED
             ), claimed AS (
                 UPDATE notifications n
-                SET attempts = n.attempts + 1, leased_by = $2,
+                SET attempts = n.attempts + 1, unanswered_claims = n.unanswered_claims + 1, leased_by = $2,
                     next_attempt_at = now() + make_interval(secs => $3::float8)
                 FROM due WHERE n.id = due.id
                 RETURNING n.*
@@ -113,42 +118,64 @@ public enum NotificationStore {
         guard !ids.isEmpty else { return }
         try db.query("""
             UPDATE notifications
-            SET leased_by = NULL, next_attempt_at = now(), attempts = greatest(attempts - 1, 0)
+            SET leased_by = NULL, next_attempt_at = now(), attempts = greatest(attempts - 1, 0),
+                unanswered_claims = greatest(unanswered_claims - 1, 0)
             WHERE id = ANY($1::bigint[]) AND leased_by = $2 AND status = 'pending'
             """, ["{" + ids.map(String.init).joined(separator: ",") + "}", sender])
     }
 
+    /// Records that the relay took the message; false when `sender` no longer held it.
+    @discardableResult
     public static func markSent(id: Int64, messageID: String, reply: String, sender: String,
-                                on db: PostgresConnection) throws(PostgresError) {
+                                on db: PostgresConnection) throws(PostgresError) -> Bool {
         try db.query("""
             UPDATE notifications
-            SET status = 'sent', sent_at = now(), message_id = $2, last_reply = $3, last_error = NULL
+            SET status = 'sent', sent_at = now(), message_id = $2, last_reply = $3, last_error = NULL,
+                unanswered_claims = greatest(unanswered_claims - 1, 0)
             WHERE id = $1 AND leased_by = $4 AND status = 'pending'
-            """, [id, messageID, String(reply.prefix(1_000)), sender])
+            RETURNING id
+            """, [id, messageID, String(reply.prefix(1_000)), sender]).count == 1
+    }
+
+    /// What `markRetry` recorded.
+    public enum RetryOutcome: Sendable, Equatable {
+        /// Pending again, due after the delay.
+        case willRetry
+        /// Older than the maximum age: failed for good.
+        case expired
+        /// Not recorded: `sender` no longer held the notification.
+        case leaseLost
     }
 
     /// A transient failure: retry after `retryAfter` seconds, unless the notification is older
-    /// than `maxAge` seconds, in which case it fails for good.
+    /// than `maxAge` seconds, in which case it fails for good. The claim got an outcome, so it
+    /// does not count toward the cap on unanswered claims.
     public static func markRetry(id: Int64, error: String, reply: String?, retryAfter: Double, maxAge: Double,
-                                 sender: String, on db: PostgresConnection) throws(PostgresError) -> Bool {
+                                 sender: String, on db: PostgresConnection) throws(PostgresError) -> RetryOutcome {
         let row = try db.query("""
             UPDATE notifications
             SET last_error = $2, last_reply = coalesce($3, last_reply),
                 next_attempt_at = now() + make_interval(secs => $4::float8),
+                unanswered_claims = greatest(unanswered_claims - 1, 0),
                 status = CASE WHEN created_at + make_interval(secs => $5::float8) < now() THEN 'failed' ELSE 'pending' END
             WHERE id = $1 AND leased_by = $6 AND status = 'pending'
             RETURNING status = 'failed'
             """, [id, String(error.prefix(1_000)), reply.map { String($0.prefix(1_000)) }, retryAfter, maxAge, sender])
-        return row.count > 0 ? try row[0].decode(0) : false
+        guard row.count > 0 else { return .leaseLost }
+        return try row[0].decode(0, as: Bool.self) ? .expired : .willRetry
     }
 
+    /// A permanent failure; false when `sender` no longer held the notification.
+    @discardableResult
     public static func markFailed(id: Int64, error: String, reply: String?, sender: String,
-                                  on db: PostgresConnection) throws(PostgresError) {
+                                  on db: PostgresConnection) throws(PostgresError) -> Bool {
         try db.query("""
             UPDATE notifications
-            SET status = 'failed', last_error = $2, last_reply = coalesce($3, last_reply)
+            SET status = 'failed', last_error = $2, last_reply = coalesce($3, last_reply),
+                unanswered_claims = greatest(unanswered_claims - 1, 0)
             WHERE id = $1 AND leased_by = $4 AND status = 'pending'
-            """, [id, String(error.prefix(1_000)), reply.map { String($0.prefix(1_000)) }, sender])
+            RETURNING id
+            """, [id, String(error.prefix(1_000)), reply.map { String($0.prefix(1_000)) }, sender]).count == 1
     }
 
     /// True while a notification is due now or held by a sender's lease.

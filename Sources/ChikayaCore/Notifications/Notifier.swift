@@ -70,6 +70,9 @@ struct NotifierLoop {
         var database = LoopConnection(configuration: configuration, role: "notifier", loop: id, logger: logger, stop: stop,
                                       channels: ["chikaya_notifications"])
         var smtp: SMTPConnection?
+        // Messages the relay took whose record the database connection lost: recorded first
+        // thing on the next connection, while their lease (longer than any send) still holds.
+        var unrecorded: [UnrecordedSend] = []
         var lastSend = 0.0
         let interval = configuration.notifierRatePerSecond > 0
             ? Double(notifier.concurrency) / configuration.notifierRatePerSecond : 0
@@ -77,6 +80,7 @@ struct NotifierLoop {
         while !stop.isRequested {
             do {
                 let db = try database.open().connection
+                try recordLate(&unrecorded, on: db)
                 let batch = try NotificationStore.claim(on: db, limit: configuration.notifierBatch, sender: id,
                                                         leaseSeconds: configuration.notifierLeaseSeconds,
                                                         maxAttempts: configuration.notifierMaxAttempts)
@@ -86,7 +90,7 @@ struct NotifierLoop {
                     continue
                 }
                 let started = monotonicNow()
-                var sent = 0, retried = 0, failed = 0
+                var sent = 0, retried = 0, failed = 0, lost = 0
                 for (index, notification) in batch.enumerated() {
                     if stop.isRequested {
                         // Stopping: what is not sent yet goes back to the outbox now, rather than
@@ -94,28 +98,21 @@ struct NotifierLoop {
                         try NotificationStore.release(ids: batch[index...].map(\.id), sender: id, on: db)
                         break
                     }
-                    // A slow relay or the rate limit may have outlasted the claim's lease while
-                    // earlier messages of the batch went out; another notifier may then hold this
-                    // row. Take the lease again, or leave the row to its new holder.
-                    guard try NotificationStore.renewLease(id: notification.id, sender: id,
-                                                           leaseSeconds: configuration.notifierLeaseSeconds, on: db) else {
-                        logger.warn("notification_lease_lost", [("id", notification.id)])
-                        continue
-                    }
                     if interval > 0 {
                         let wait = lastSend + interval - monotonicNow()
                         if wait > 0 { usleepSeconds(wait) }
                         lastSend = monotonicNow()
                     }
-                    switch try deliver(notification, smtp: &smtp, on: db) {
+                    switch try deliver(notification, smtp: &smtp, unrecorded: &unrecorded, on: db) {
                     case .sent: sent += 1
                     case .retry: retried += 1
                     case .failed: failed += 1
+                    case .leaseLost: lost += 1
                     }
                 }
                 NotifierMetrics.shared.batchFinished(since: started)
                 logger.info("batch_sent", [("loop", id), ("claimed", batch.count), ("sent", sent), ("retry", retried),
-                                           ("failed", failed), ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
+                                           ("failed", failed), ("lease_lost", lost), ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
             } catch {
                 if database.recover(from: error) { continue }
                 logger.error("loop_error", [("loop", id), ("error", "\(error)")])
@@ -124,11 +121,16 @@ struct NotifierLoop {
         }
     }
 
-    enum Outcome { case sent, retry, failed }
+    enum Outcome { case sent, retry, failed, leaseLost }
 
     /// Renders and sends one notification, and records the outcome; database errors propagate.
+    ///
+    /// Just before the message goes out, the lease is taken again for longer than the slowest
+    /// send the SMTP timeouts allow (`SMTPTimeouts.worstCaseSend`), so no other sender can claim
+    /// the row while this one may still be talking to the relay. When even that renewal finds the
+    /// row in other hands (a slow batch outlasted the claim's lease), the row is left to them.
     private func deliver(_ notification: ClaimedNotification, smtp: inout SMTPConnection?,
-                         on db: PostgresConnection) throws(PostgresError) -> Outcome {
+                         unrecorded: inout [UnrecordedSend], on db: PostgresConnection) throws(PostgresError) -> Outcome {
         var message: MIMEMessage
         var envelope: Envelope
         let data: [UInt8]
@@ -160,54 +162,133 @@ struct NotifierLoop {
             data = try message.render(date: Date())
         } catch {
             // A bad address or a message that cannot be built will not get better by waiting.
-            try NotificationStore.markFailed(id: notification.id, error: "cannot build the message: \(error)", reply: nil,
-                                             sender: id, on: db)
+            let recorded = try NotificationStore.markFailed(id: notification.id, error: "cannot build the message: \(error)",
+                                                            reply: nil, sender: id, on: db)
+            guard recorded else { return outcomeWithoutLease(notification, outcome: "failed") }
             logger.warn("notification_failed", [("id", notification.id), ("reference", notification.reference),
                                                 ("reason", "invalid message or address")])
             NotifierMetrics.shared.email(.failed, reason: "invalid_message", recipient: notification.recipientKind)
             return .failed
         }
-        do {
-            if smtp == nil || smtp?.isUsable == false {
-                smtp?.close()
-                smtp = try SMTPConnection(configuration: notifier.smtp, tls: notifier.tls, observe: NotifierMetrics.shared.smtpPhase)
+        let lease = max(configuration.notifierLeaseSeconds,
+                        notifier.smtp.timeouts.worstCaseSend(dataBytes: data.count, recipients: envelope.recipients.count) + 30)
+        // A connection kept from an earlier batch may have been closed by the relay while idle;
+        // that shows as a failure of its first command, and the message then goes at once on a
+        // new connection instead of waiting for a retry.
+        var freshRetryAllowed = true
+        while true {
+            guard try NotificationStore.renewLease(id: notification.id, sender: id, leaseSeconds: lease, on: db) else {
+                logger.warn("notification_lease_lost", [("loop", id), ("id", notification.id)])
+                return .leaseLost
             }
-            guard let connection = smtp else { throw SMTPError(.unusableConnection, phase: "connect") }
-            let reply = try connection.send(envelope, data: data)
-            try NotificationStore.markSent(id: notification.id, messageID: message.messageID, reply: reply.description,
-                                           sender: id, on: db)
-            logger.debug("notification_sent", [("id", notification.id), ("reference", notification.reference)])
-            NotifierMetrics.shared.email(.sent, reason: "ok", recipient: notification.recipientKind)
-            return .sent
-        } catch let error as SMTPError {
-            if smtp?.isUsable == false { smtp?.close(); smtp = nil }
-            if error.isPermanent {
-                try NotificationStore.markFailed(id: notification.id, error: error.description,
-                                                 reply: error.reply?.description, sender: id, on: db)
-                logger.warn("notification_failed", [("id", notification.id), ("reference", notification.reference),
-                                                    ("smtp_code", error.reply.map { String($0.code) } ?? "-"),
-                                                    ("kind", error.kind.rawValue)])
-                NotifierMetrics.shared.email(.failed, reason: NotifierMetrics.reason(error), recipient: notification.recipientKind)
+            var reused = false
+            do {
+                if smtp == nil || smtp?.isUsable == false {
+                    smtp?.close()
+                    smtp = try SMTPConnection(configuration: notifier.smtp, tls: notifier.tls, observe: NotifierMetrics.shared.smtpPhase)
+                } else {
+                    reused = true
+                }
+                guard let connection = smtp else { throw SMTPError(.unusableConnection, phase: "connect") }
+                let reply = try connection.send(envelope, data: data)
+                let sent = UnrecordedSend(notification: notification, messageID: message.messageID, reply: reply.description)
+                guard try recordSent(sent, unrecorded: &unrecorded, on: db) else {
+                    return outcomeWithoutLease(notification, outcome: "sent")
+                }
+                logger.debug("notification_sent", [("id", notification.id), ("reference", notification.reference)])
+                NotifierMetrics.shared.email(.sent, reason: "ok", recipient: notification.recipientKind)
+                return .sent
+            } catch let error as SMTPError {
+                if smtp?.isUsable == false { smtp?.close(); smtp = nil }
+                if reused && freshRetryAllowed && !error.isPermanent && error.phase == "MAIL" {
+                    freshRetryAllowed = false
+                    smtp?.close()
+                    smtp = nil
+                    logger.info("smtp_stale_connection", [("loop", id), ("id", notification.id), ("kind", error.kind.rawValue)])
+                    continue
+                }
+                return try record(error, for: notification, on: db)
+            } catch let error as PostgresError {
+                throw error
+            } catch {
+                guard try NotificationStore.markFailed(id: notification.id, error: "\(error)", reply: nil, sender: id, on: db) else {
+                    return outcomeWithoutLease(notification, outcome: "failed")
+                }
+                NotifierMetrics.shared.email(.failed, reason: "other", recipient: notification.recipientKind)
                 return .failed
             }
-            let policy = RetryPolicy.mail(base: configuration.notifierRetryBaseSeconds)
-            let delay = policy.delay(afterAttempt: notification.attempts)
-            let gaveUp = try NotificationStore.markRetry(id: notification.id, error: error.description,
-                                                         reply: error.reply?.description, retryAfter: delay,
-                                                         maxAge: configuration.notifierMaxAgeSeconds, sender: id, on: db)
-            logger.warn(gaveUp ? "notification_expired" : "notification_retry",
-                        [("id", notification.id), ("reference", notification.reference), ("kind", error.kind.rawValue),
-                         ("smtp_code", error.reply.map { String($0.code) } ?? "-"),
-                         ("retry_in_seconds", String(format: "%.0f", delay))])
-            NotifierMetrics.shared.email(gaveUp ? .failed : .retried, reason: gaveUp ? "expired" : NotifierMetrics.reason(error),
-                                         recipient: notification.recipientKind)
-            return gaveUp ? .failed : .retry
-        } catch let error as PostgresError {
-            throw error
+        }
+    }
+
+    /// A message the relay accepted whose record has not reached the database yet.
+    struct UnrecordedSend {
+        let notification: ClaimedNotification
+        let messageID: String
+        let reply: String
+    }
+
+    /// Records a message the relay took. When the database connection fails right then, the
+    /// relay has the message and only its record is missing: left to the lease it would be sent
+    /// again, so it is kept to be recorded on the next connection.
+    private func recordSent(_ sent: UnrecordedSend, unrecorded: inout [UnrecordedSend],
+                            on db: PostgresConnection) throws(PostgresError) -> Bool {
+        do {
+            return try NotificationStore.markSent(id: sent.notification.id, messageID: sent.messageID, reply: sent.reply,
+                                                  sender: id, on: db)
         } catch {
-            try NotificationStore.markFailed(id: notification.id, error: "\(error)", reply: nil, sender: id, on: db)
-            NotifierMetrics.shared.email(.failed, reason: "other", recipient: notification.recipientKind)
+            if error.isConnectionProblem { unrecorded.append(sent) }
+            throw error
+        }
+    }
+
+    /// Records the sends a lost connection left unrecorded, on the new connection.
+    private func recordLate(_ unrecorded: inout [UnrecordedSend], on db: PostgresConnection) throws(PostgresError) {
+        while let send = unrecorded.first {
+            if try NotificationStore.markSent(id: send.notification.id, messageID: send.messageID, reply: send.reply,
+                                              sender: id, on: db) {
+                logger.info("notification_recorded_late", [("loop", id), ("id", send.notification.id)])
+            } else {
+                _ = outcomeWithoutLease(send.notification, outcome: "sent")
+            }
+            unrecorded.removeFirst()
+        }
+    }
+
+    /// Records a failed send: failed for good on a permanent error, else retried after a back-off.
+    private func record(_ error: SMTPError, for notification: ClaimedNotification,
+                        on db: PostgresConnection) throws(PostgresError) -> Outcome {
+        if error.isPermanent {
+            guard try NotificationStore.markFailed(id: notification.id, error: error.description,
+                                                   reply: error.reply?.description, sender: id, on: db) else {
+                return outcomeWithoutLease(notification, outcome: "failed")
+            }
+            logger.warn("notification_failed", [("id", notification.id), ("reference", notification.reference),
+                                                ("smtp_code", error.reply.map { String($0.code) } ?? "-"),
+                                                ("kind", error.kind.rawValue)])
+            NotifierMetrics.shared.email(.failed, reason: NotifierMetrics.reason(error), recipient: notification.recipientKind)
             return .failed
         }
+        let policy = RetryPolicy.mail(base: configuration.notifierRetryBaseSeconds)
+        let delay = policy.delay(afterAttempt: notification.attempts)
+        let recorded = try NotificationStore.markRetry(id: notification.id, error: error.description,
+                                                       reply: error.reply?.description, retryAfter: delay,
+                                                       maxAge: configuration.notifierMaxAgeSeconds, sender: id, on: db)
+        if recorded == .leaseLost { return outcomeWithoutLease(notification, outcome: "retry") }
+        let gaveUp = recorded == .expired
+        logger.warn(gaveUp ? "notification_expired" : "notification_retry",
+                    [("id", notification.id), ("reference", notification.reference), ("kind", error.kind.rawValue),
+                     ("smtp_code", error.reply.map { String($0.code) } ?? "-"),
+                     ("retry_in_seconds", String(format: "%.0f", delay))])
+        NotifierMetrics.shared.email(gaveUp ? .failed : .retried, reason: gaveUp ? "expired" : NotifierMetrics.reason(error),
+                                     recipient: notification.recipientKind)
+        return gaveUp ? .failed : .retry
+    }
+
+    /// An outcome that could not be recorded because another sender holds the row now: this must
+    /// not happen once the lease outlasts every send, so it is logged as an error to look into.
+    private func outcomeWithoutLease(_ notification: ClaimedNotification, outcome: String) -> Outcome {
+        logger.error("notification_outcome_without_lease", [("loop", id), ("id", notification.id),
+                                                             ("reference", notification.reference), ("outcome", outcome)])
+        return .leaseLost
     }
 }

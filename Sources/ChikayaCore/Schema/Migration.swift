@@ -48,5 +48,6 @@ public enum Migrations {
         DuplicatesSchema.migration,
         BatchTriggersSchema.migration,
         InboundNoticesSchema.migration,
+        NotificationClaimsSchema.migration,
     ]
 }
