@@ -29,12 +29,25 @@ enum QueueCommand: Command {
             try arguments.finish()
             let db = try runtime.connect(role: "queue")
             let status: QueueStatus
-            do { status = try QueueStore.status(on: db) } catch { throw CLIError.database(error) }
+            let rules: RulesState
+            do {
+                status = try QueueStore.status(on: db)
+                rules = try RulesState.load(on: db)
+            } catch { throw CLIError.database(error) }
             print("pending            \(status.pending)")
             print("leased             \(status.leased)")
             print("dead               \(status.dead)")
             print("oldest pending     \(status.oldestPendingSeconds.map(Duration.human) ?? "-")")
             print("routed last minute \(status.routedLastMinute)")
+            if let latest = rules.latest {
+                print("rules published    \(latest.version) (publication \(latest.id))")
+            }
+            if let refusal = rules.refusal, let latest = rules.latest {
+                let reason = refusal.split(separator: "\n").first.map(String.init) ?? refusal
+                print("rules refused      publication \(latest.id) cannot be loaded: \(reason)")
+                print("                   workers keep routing with the rules they have and try again; publish a valid file")
+            }
+            print("decisions use      \(rules.lastDecisionVersion ?? "-")")
         case "dead":
             let limit = try arguments.intOption("--limit", default: 50, range: 1...100_000)
             try arguments.finish()

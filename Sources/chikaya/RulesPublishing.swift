@@ -33,7 +33,8 @@ enum RulesPublishing {
         }
         let rules: RuleSet
         do {
-            rules = try RuleSet.parse(source: source, fileName: file)
+            // The worker's own check: what it would refuse is not published.
+            rules = try RulesAdmission.ruleSet(source: source, fileName: file)
         } catch {
             throw CLIError.dataError("\(error.description)\nnothing was published")
         }

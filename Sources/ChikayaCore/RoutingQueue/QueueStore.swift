@@ -190,6 +190,36 @@ public enum QueueStore {
         return candidates
     }
 
+    /// Locks the complaints of a batch that nobody else holds, in the caller's transaction, and
+    /// returns their ids. A complaint another session holds (a department's system editing it,
+    /// a long transaction) is skipped at once instead of making the whole batch wait on it.
+    public static func lockFree(complaintIDs: [Int64], on db: PostgresConnection) throws(PostgresError) -> Set<Int64> {
+        guard !complaintIDs.isEmpty else { return [] }
+        let rows = try db.query("""
+            SELECT id FROM complaints WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED
+            """, [int64Array(complaintIDs)]).rows
+        var ids = Set<Int64>()
+        for row in rows { ids.insert(try row.decode(0)) }
+        return ids
+    }
+
+    /// Gives claimed complaints back to the queue after `retryAfter` seconds without counting
+    /// the claim as an attempt: they were blocked by someone else's lock, nothing failed.
+    public static func release(complaintIDs: [Int64], reason: String, retryAfter: Double, worker: String,
+                               on db: PostgresConnection) throws(PostgresError) {
+        guard !complaintIDs.isEmpty else { return }
+        try db.query("""
+            UPDATE routing_queue
+            SET attempts = greatest(attempts - 1, 0), last_error = $2,
+                available_at = now() + make_interval(secs => $3::float8)
+            WHERE complaint_id = ANY($1::bigint[]) AND leased_by = $4 AND state = 'pending'
+            """, [int64Array(complaintIDs), String(reason.prefix(2_000)), retryAfter, worker])
+    }
+
+    private static func int64Array(_ ids: [Int64]) -> String {
+        "{" + ids.map(String.init).joined(separator: ",") + "}"
+    }
+
     /// Records a failed attempt: back to pending after `retryAfter` seconds, or dead once the
     /// attempts are used up. Only the lease holder may do so.
     public static func fail(complaintID: Int64, error: String, retryAfter: Double, maxAttempts: Int,

@@ -22,7 +22,8 @@ final class RulesInForce: Sendable {
     /// The classifier for `publication`, parsing its text the first time.
     func classifier(for publication: RulesPublication) throws -> Classifier {
         if let known = cache.withLock({ $0[publication.version] }) { return known }
-        let rules = try RuleSet.parse(source: publication.source ?? "", fileName: publication.fileName)
+        let rules = try RulesAdmission.ruleSet(source: publication.source ?? "", fileName: publication.fileName,
+                                               publishedVersion: publication.version)
         let classifier = Classifier(rules: rules)
         cache.withLock { $0[publication.version] = classifier }
         return classifier
@@ -58,7 +59,19 @@ public struct RoutingWorker: Sendable {
         guard let latest = try RulesStore.latest(on: db) else {
             throw RulesNotPublished(description: "no routing rules are published yet; publish them first with: chikaya rules publish \(configuration.rulesFile)")
         }
-        _ = try rules.classifier(for: latest)
+        if try newestLoadable(on: db) == nil {
+            _ = try rules.classifier(for: latest) // throws why the latest cannot be loaded
+        }
+    }
+
+    /// The newest publication that loads, with its classifier: the latest one normally, an
+    /// earlier one when the latest is refused (a worker starting then routes with the rules the
+    /// running ones kept, and records their version).
+    func newestLoadable(on db: PostgresConnection) throws(PostgresError) -> (publication: RulesPublication, classifier: Classifier)? {
+        for publication in try RulesStore.recent(on: db, limit: 50) {
+            if let classifier = try? rules.classifier(for: publication) { return (publication, classifier) }
+        }
+        return nil
     }
 
     /// Runs the loops until drained (with `drain`) or stopped by a signal; returns true on a
@@ -87,8 +100,13 @@ struct RoutingLoop {
         var database = LoopConnection(configuration: configuration, role: "worker", loop: id, logger: logger, stop: stop,
                                       channels: ["chikaya_routing", "chikaya_rules"])
         database.prepare = QueueStore.prepareSession
-        var classifier: Classifier?
-        var rulesVersion = ""
+        // The classifier and the version of the publication it was built from: decisions carry
+        // exactly that version, whatever was published since.
+        var inForce: (classifier: Classifier, version: String)?
+        // The latest publication, when it could not be loaded: tried again every so often (and
+        // on every notice) until a loadable one is published.
+        var refused: String?
+        var nextRulesCheck = 0.0
         // Set on every (re)connection and on a publication notice: a NOTIFY sent while we were
         // disconnected is lost, so a new connection always looks at the latest publication.
         var checkRules = true
@@ -100,27 +118,49 @@ struct RoutingLoop {
                 // reload before the next claim.
                 let pending = try db.waitForNotifications(timeout: 0)
                 if pending.contains(where: { $0.channel == "chikaya_rules" }) { checkRules = true }
+                if refused != nil && monotonicNow() >= nextRulesCheck { checkRules = true }
                 if checkRules {
+                    checkRules = false
                     guard let publication = try RulesStore.latest(on: db) else {
                         logger.error("no_rules_published", [("loop", id)])
+                        checkRules = true
                         stop.sleep(configuration.pollSeconds)
                         continue
                     }
-                    if publication.version != rulesVersion {
+                    if publication.version != inForce?.version {
                         do {
-                            classifier = try worker.rules.classifier(for: publication)
+                            let classifier = try worker.rules.classifier(for: publication)
+                            if inForce != nil { logger.info("rules_switched", [("loop", id), ("version", publication.version)]) }
+                            if refused != nil { logger.info("rules_publication_loaded", [("loop", id), ("version", publication.version)]) }
+                            inForce = (classifier, publication.version)
+                            refused = nil
                         } catch {
-                            logger.error("rules_invalid", [("version", publication.version), ("error", "\(error)")])
-                            if classifier == nil { stop.sleep(configuration.pollSeconds); continue }
+                            if refused != publication.version {
+                                logger.error("rules_publication_refused", [
+                                    ("loop", id), ("publication", publication.id), ("version", publication.version),
+                                    ("in_force", inForce?.version ?? "none"), ("error", "\(error)"),
+                                ])
+                            } else {
+                                logger.warn("rules_publication_still_refused", [("loop", id), ("version", publication.version),
+                                                                                 ("in_force", inForce?.version ?? "none")])
+                            }
+                            refused = publication.version
+                            nextRulesCheck = monotonicNow() + max(configuration.pollSeconds, 30)
+                            if inForce == nil {
+                                guard let earlier = try worker.newestLoadable(on: db) else {
+                                    stop.sleep(configuration.pollSeconds)
+                                    continue
+                                }
+                                logger.warn("rules_fallback", [("loop", id), ("version", earlier.publication.version)])
+                                inForce = (earlier.classifier, earlier.publication.version)
+                            }
                         }
-                        if classifier != nil {
-                            if !rulesVersion.isEmpty { logger.info("rules_switched", [("loop", id), ("version", publication.version)]) }
-                            rulesVersion = publication.version
-                        }
+                    } else {
+                        // A rollback to the rules already in force.
+                        refused = nil
                     }
-                    checkRules = classifier == nil
                 }
-                guard let active = classifier else { continue }
+                guard let (active, rulesVersion) = inForce else { continue }
 
                 let claimStarted = monotonicNow()
                 let batch = try QueueStore.claim(on: db, limit: worker.batchSize, worker: id,
@@ -146,12 +186,18 @@ struct RoutingLoop {
     }
 
     /// Classifies a claimed batch and writes it: one transaction for the batch, and when that
-    /// fails for a reason other than the connection, one per complaint so a bad one is isolated.
+    /// fails for a reason other than the connection or a lock, one per complaint so a bad one
+    /// is isolated.
+    ///
+    /// Complaints locked by another session are left out of the batch's transaction and given
+    /// back to the queue without counting an attempt, so one complaint held elsewhere neither
+    /// delays the others nor drives anything to the dead letters.
     private func route(_ batch: [ClaimedComplaint], classifier: Classifier, rulesVersion: String,
                        on db: PostgresConnection) throws {
         let started = monotonicNow()
         var outcomes: [RoutingOutcome] = []
         var failures: [(ClaimedComplaint, String)] = []
+        var blocked: [Int64] = []
         outcomes.reserveCapacity(batch.count)
         for complaint in batch {
             do {
@@ -173,21 +219,21 @@ struct RoutingLoop {
         var written = 0
         if !outcomes.isEmpty {
             do {
-                written = try db.transaction { db in
-                    try QueueStore.finish(outcomes, rulesVersion: rulesVersion, worker: id, on: db)
-                }.decided
+                (written, blocked) = try db.transaction { db in
+                    let free = try QueueStore.lockFree(complaintIDs: outcomes.map(\.complaintID), on: db)
+                    let writable = outcomes.filter { free.contains($0.complaintID) }
+                    let decided = writable.isEmpty ? 0
+                        : try QueueStore.finish(writable, rulesVersion: rulesVersion, worker: id, on: db).decided
+                    return (decided, outcomes.map(\.complaintID).filter { !free.contains($0) })
+                }
             } catch let error as PostgresError where error.isConnectionProblem {
                 throw error
             } catch let error as PostgresError where error.isContention {
-                // A lock held elsewhere, a deadlock: nothing is wrong with these complaints, and
-                // writing them one by one would only wait on the same lock again. Retry the
-                // batch after the back-off.
+                // A lock held elsewhere on something other than the complaints (a deadlock, a
+                // migration's DDL): nothing is wrong with these complaints, and writing them one
+                // by one would only wait on the same lock again. Give them back uncounted.
                 logger.warn("batch_write_contended", [("loop", id), ("error", error.description), ("count", outcomes.count)])
-                for outcome in outcomes {
-                    if let complaint = batch.first(where: { $0.id == outcome.complaintID }) {
-                        failures.append((complaint, error.description))
-                    }
-                }
+                blocked = outcomes.map(\.complaintID)
             } catch {
                 logger.warn("batch_write_failed", [("loop", id), ("error", "\(error)"), ("count", outcomes.count)])
                 for outcome in outcomes {
@@ -207,6 +253,12 @@ struct RoutingLoop {
                 }
             }
         }
+        if !blocked.isEmpty {
+            // Soon, but not at once: the lock's holder usually needs a moment more.
+            try QueueStore.release(complaintIDs: blocked, reason: "locked by another session; retried without counting an attempt",
+                                   retryAfter: RetryPolicy.routing.delay(afterAttempt: 2), worker: id, on: db)
+            logger.info("complaints_locked_elsewhere", [("loop", id), ("count", blocked.count)])
+        }
         for (complaint, message) in failures {
             let delay = RetryPolicy.routing.delay(afterAttempt: complaint.attempts)
             try QueueStore.fail(complaintID: complaint.id, error: message, retryAfter: delay,
@@ -218,7 +270,7 @@ struct RoutingLoop {
         }
         RoutingMetrics.shared.batchFinished(outcomes, failedIDs: failures.map(\.0.id), since: started)
         logger.info("batch_routed", [("loop", id), ("claimed", batch.count), ("decided", written),
-                                     ("failed", failures.count),
+                                     ("failed", failures.count), ("blocked", blocked.count),
                                      ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
     }
 

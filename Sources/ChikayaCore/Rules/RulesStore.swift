@@ -33,6 +33,22 @@ public enum RulesStore {
         return try publication(result[0], withSource: true)
     }
 
+    /// The rules version of the most recent routing decision, if any.
+    public static func lastDecisionVersion(on db: PostgresConnection) throws(PostgresError) -> String? {
+        let result = try db.query("SELECT rules_version FROM routing_decisions ORDER BY decided_at DESC LIMIT 1")
+        return result.count > 0 ? try result[0].decode(0) : nil
+    }
+
+    /// The latest publications with their text, newest first (for a worker that cannot load the
+    /// latest one and falls back to the newest it can).
+    public static func recent(on db: PostgresConnection, limit: Int) throws(PostgresError) -> [RulesPublication] {
+        let result = try db.query("""
+            SELECT id, version, file_name, author, note, published_at, source
+            FROM rules_publications ORDER BY id DESC LIMIT $1
+            """, [limit])
+        return try result.rows.map { row throws(PostgresError) in try publication(row, withSource: true) }
+    }
+
     /// The distinct published versions that `prefix` names (the full version or a prefix of it).
     public static func versions(matching prefix: String, on db: PostgresConnection) throws(PostgresError) -> [String] {
         try db.query("""

@@ -1,0 +1,109 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+/// The routing worker when others hold locks or publish rules it cannot load, against the real
+/// PostgreSQL cluster.
+@Suite("Worker under faults (real PostgreSQL)", .enabled(if: TestDatabase.available))
+struct WorkerFaultIntegrationTests {
+    @Test("one complaint locked elsewhere: the others are routed at once, none dies, it follows once free")
+    func lockedComplaintIsIsolated() throws {
+        // Two attempts only: counting the lock waits as attempts would kill them within the test.
+        let fixture = try RoutingFixture("lockone", extraEnvironment: ["CHIKAYA_MAX_ATTEMPTS": "2"])
+        defer { fixture.database.drop() }
+        try fixture.submit(count: 50)
+        let db = try fixture.database.connect()
+        let other = try fixture.database.connect()
+        try other.executeScript("BEGIN")
+        let locked: Int64 = try other.query("SELECT id FROM complaints ORDER BY id LIMIT 1 FOR UPDATE").single().decode(0)
+        let lockedAt = Date()
+        let worker = try fixture.start(["worker", "--concurrency", "1"])
+        // Well within the worker's lock_timeout (10 s): nobody waited on the lock.
+        #expect(try fixture.eventually(timeout: 8) {
+            try fixture.count("SELECT count(*) FROM routing_decisions", on: db) == 49
+        }, "the 49 free complaints are routed at once")
+        // The lock is held for 25 s, well past lock_timeout, and nothing dies meanwhile.
+        while Date().timeIntervalSince(lockedAt) < 25 {
+            #expect(try fixture.count("SELECT count(*) FROM routing_queue WHERE state = 'dead'", on: db) == 0)
+            usleep(500_000)
+        }
+        #expect(try fixture.count("SELECT count(*) FROM routing_decisions WHERE complaint_id = \(locked)", on: db) == 0)
+        try other.executeScript("ROLLBACK")
+        #expect(try fixture.eventually(timeout: 15) {
+            try fixture.count("SELECT count(*) FROM routing_decisions", on: db) == 50
+        }, "the locked complaint is routed once the lock is gone")
+        worker.signal(SIGTERM)
+        let outcome = worker.wait(timeout: 30)
+        #expect(outcome.status == 0)
+        #expect(try fixture.count("SELECT count(*) FROM routing_queue", on: db) == 0)
+        try fixture.expectAllRoutedOnce(50, on: db)
+    }
+
+    @Test("a publication the worker cannot load: decisions keep the version that made them, the worker says so and retries")
+    func refusedPublication() throws {
+        let fixture = try RoutingFixture("refusedrules", extraEnvironment: ["CHIKAYA_LOG_LEVEL": "info"])
+        defer { fixture.database.drop() }
+        let db = try fixture.database.connect()
+        let original: String = try db.query("SELECT version FROM rules_publications ORDER BY id DESC LIMIT 1").single().decode(0)
+        let worker = try fixture.start(["worker"])
+
+        // As an older program or a hand-made row could store it: a text that does not load, and
+        // a valid text under a version that is not its own.
+        try db.query("""
+            INSERT INTO rules_publications (version, source, file_name, author)
+            VALUES ('broken-1', E'threshold = 2\\n[nowhere]\\n3: trottoir\\n', 'broken.conf', 'tests')
+            """)
+        try fixture.submit(count: 5)
+        #expect(try fixture.eventually(timeout: 30) {
+            try fixture.count("SELECT count(*) FROM routing_decisions", on: db) == 5
+        })
+        #expect(try fixture.count("SELECT count(*) FROM routing_decisions WHERE rules_version = '\(original)'", on: db) == 5,
+                "decisions carry the version of the rules that made them")
+        let status = try fixture.expectSuccess(["queue", "status"])
+        #expect(status.stdout.contains("rules refused"), "\(status.stdout)")
+        #expect(status.stdout.contains("decisions use      \(original)"), "\(status.stdout)")
+
+        // Publishing valid rules again ends the refusal: the worker switches.
+        let shipped = try String(contentsOf: ChikayaBinary.repositoryRoot().appendingPathComponent("config/routing-rules.conf"),
+                                 encoding: .utf8)
+        try db.query("""
+            INSERT INTO rules_publications (version, source, file_name, author) VALUES ('not-its-version', $1, 'x.conf', 'tests')
+            """, [shipped])
+        let draftPath = NSTemporaryDirectory() + "draft-\(UUID().uuidString).conf"
+        try shipped.replacingOccurrences(of: "[circulation]\n", with: "[circulation]\n9: zorglubisme\n")
+            .write(toFile: draftPath, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: draftPath) }
+        try fixture.expectSuccess(["rules", "publish", draftPath, "--author", "tests"])
+        let draft: String = try db.query("SELECT version FROM rules_publications ORDER BY id DESC LIMIT 1").single().decode(0)
+        for i in 0..<3 { try fixture.expectSuccess(["submit", "--text", "zorglubisme devant le numéro \(i)"]) }
+        #expect(try fixture.eventually(timeout: 30) {
+            try fixture.count("SELECT count(*) FROM routing_decisions WHERE rules_version = '\(draft)'", on: db) == 3
+        })
+        #expect(try fixture.count("SELECT count(*) FROM routing_decisions WHERE rules_version NOT IN ('\(original)', '\(draft)')", on: db) == 0)
+        let after = try fixture.expectSuccess(["queue", "status"])
+        #expect(!after.stdout.contains("rules refused"), "\(after.stdout)")
+
+        worker.signal(SIGTERM)
+        let outcome = worker.wait(timeout: 30)
+        #expect(outcome.status == 0)
+        #expect(outcome.stderr.contains("event=rules_publication_refused"), "\(outcome.stderr.suffix(2_000))")
+        #expect(outcome.stderr.contains("version=broken-1"))
+    }
+
+    @Test("rules publish refuses a file that is not UTF-8 rather than store an altered text")
+    func publishRefusesWhatTheWorkerRefuses() throws {
+        let fixture = try RoutingFixture("publishrefuses")
+        defer { fixture.database.drop() }
+        var bytes = Array("threshold = 2\nmargin = 1\n\n[circulation]\n3: trottoir\n".utf8)
+        bytes.insert(contentsOf: [0xC3, 0x28], at: bytes.count - 2)
+        let path = NSTemporaryDirectory() + "latin-\(UUID().uuidString).conf"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let outcome = try fixture.chikaya.run(["rules", "publish", path], environment: fixture.environment)
+        #expect(outcome.status == 65)
+        #expect(outcome.stderr.contains("nothing was published"))
+        let db = try fixture.database.connect()
+        #expect(try fixture.count("SELECT count(*) FROM rules_publications", on: db) == 1)
+    }
+}
