@@ -228,8 +228,23 @@ public final class PostgresConnection {
                             hint: field(UInt8(ascii: "H")))
     }
 
+    /// True inside a transaction block (BEGIN issued, not yet ended), failed or not.
+    public var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+    }
+
+    /// How many savepoints of `transaction` are open, to name the next one.
+    private var savepointDepth = 0
+
     /// Runs `body` inside BEGIN/COMMIT; any error thrown rolls the transaction back and is rethrown.
+    ///
+    /// Called inside a transaction already open (a store's own unit of work called from a caller's
+    /// transaction), `body` runs in a savepoint instead: its error rolls back only its own work,
+    /// and nothing is committed until the caller's transaction commits. A second BEGIN would only
+    /// warn, and the inner COMMIT would commit the caller's work half-way.
     public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        if isInTransaction { return try savepoint(body) }
         try executeScript("BEGIN")
         let value: T
         do {
@@ -246,6 +261,21 @@ public final class PostgresConnection {
             throw error
         }
         return value
+    }
+
+    private func savepoint<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        savepointDepth += 1
+        defer { savepointDepth -= 1 }
+        let name = "chikaya_savepoint_\(savepointDepth)"
+        try executeScript("SAVEPOINT \(name)")
+        do {
+            let value = try body(self)
+            try executeScript("RELEASE SAVEPOINT \(name)")
+            return value
+        } catch {
+            if isConnected { _ = try? executeScript("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)") }
+            throw error
+        }
     }
 
     /// Quotes a name for use as an SQL identifier (channel names of LISTEN), through libpq.

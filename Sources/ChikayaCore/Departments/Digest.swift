@@ -72,7 +72,9 @@ public struct Digest: Sendable {
 
     /// Emails each office that has a contact and no digest yet today. The office's row in
     /// `digests_sent` is taken before sending and given back if the send fails, so two runs at
-    /// once or one after the other send one digest per office and day.
+    /// once or one after the other send one digest per office and day. The claim is a lease
+    /// longer than the slowest send the SMTP timeouts allow: a run that dies after its claim
+    /// leaves the row in `sending`, and a later run takes it over once the lease is over.
     public func send(templates: MailTemplates, from: MailboxAddress, smtp: SMTPConfiguration, tls: TLSContext,
                      on db: PostgresConnection) throws(PostgresError) -> [(office: DigestOffice, outcome: Outcome)] {
         var results: [(DigestOffice, Outcome)] = []
@@ -80,27 +82,36 @@ public struct Digest: Sendable {
         defer { connection?.close() }
         for office in offices {
             guard let recipient = office.recipient else { results.append((office, .noContact)); continue }
-            guard try DigestStore.claim(department: office.department, office: office.office, day: day,
-                                                  recipient: recipient, complaints: office.entries.count, on: db) else {
+            let message: MIMEMessage
+            let data: [UInt8]
+            do {
+                message = try self.message(for: office, recipient: recipient, templates: templates, from: from)
+                data = try message.render(date: Date())
+            } catch {
+                results.append((office, .failed("\(error)")))
+                continue
+            }
+            let lease = smtp.timeouts.worstCaseSend(dataBytes: data.count, recipients: 1) + 60
+            guard let token = try DigestStore.claim(department: office.department, office: office.office, day: day,
+                                                    recipient: recipient, complaints: office.entries.count,
+                                                    leaseSeconds: lease, on: db) else {
                 results.append((office, .alreadySent))
                 continue
             }
             do {
-                let message = try message(for: office, recipient: recipient, templates: templates, from: from)
-                let data = try message.render(date: Date())
                 if connection == nil || connection?.isUsable == false {
                     connection?.close()
                     connection = try SMTPConnection(configuration: smtp, tls: tls)
                 }
                 guard let live = connection else { throw SMTPError(.unusableConnection, phase: "connect") }
                 let reply = try live.send(message.envelope, data: data)
-                try DigestStore.markSent(department: office.department, office: office.office, day: day,
-                                                   messageID: message.messageID, reply: reply.description, on: db)
+                try DigestStore.markSent(department: office.department, office: office.office, day: day, token: token,
+                                         messageID: message.messageID, reply: reply.description, on: db)
                 results.append((office, .sent(recipient: recipient)))
             } catch let error as PostgresError {
                 throw error
             } catch {
-                try DigestStore.release(department: office.department, office: office.office, day: day, on: db)
+                try DigestStore.release(department: office.department, office: office.office, day: day, token: token, on: db)
                 results.append((office, .failed("\(error)")))
             }
         }

@@ -102,28 +102,42 @@ public enum DigestStore {
         return offices
     }
 
-    /// Takes the office's digest of `day`; false when it was already taken (sent or being sent).
+    /// Takes the office's digest of `day` for `leaseSeconds`: a new row, or one left in
+    /// `sending` by a run that stopped before recording its outcome and whose lease is over.
+    /// Returns the claim's token (its time, as text), or nil when the digest is sent or another
+    /// run holds it.
     public static func claim(department: String, office: String, day: String, recipient: String, complaints: Int,
-                             on db: PostgresConnection) throws(PostgresError) -> Bool {
-        try db.execute("""
-            INSERT INTO digests_sent (department, office, day, recipient, complaints) VALUES ($1, $2, $3::date, $4, $5)
-            ON CONFLICT DO NOTHING
-            """, [department, office, day, recipient, complaints]) == 1
+                             leaseSeconds: Double, on db: PostgresConnection) throws(PostgresError) -> String? {
+        let result = try db.query("""
+            INSERT INTO digests_sent AS d (department, office, day, recipient, complaints)
+            VALUES ($1, $2, $3::date, $4, $5)
+            ON CONFLICT (department, office, day) DO UPDATE
+            SET recipient = EXCLUDED.recipient, complaints = EXCLUDED.complaints, sent_at = clock_timestamp()
+            WHERE d.state = 'sending' AND d.sent_at < now() - make_interval(secs => $6::float8)
+            RETURNING sent_at::text
+            """, [department, office, day, recipient, complaints, leaseSeconds])
+        return result.count == 1 ? try result[0].decode(0) : nil
     }
 
-    public static func markSent(department: String, office: String, day: String, messageID: String, reply: String,
-                                on db: PostgresConnection) throws(PostgresError) {
+    /// Records the sent digest; false when the claim `token` is no longer the row's (its lease
+    /// ran out and another run took it).
+    @discardableResult
+    public static func markSent(department: String, office: String, day: String, token: String, messageID: String,
+                                reply: String, on db: PostgresConnection) throws(PostgresError) -> Bool {
         try db.query("""
             UPDATE digests_sent SET state = 'sent', message_id = $4, reply = $5, sent_at = now()
-            WHERE department = $1 AND office = $2 AND day = $3::date
-            """, [department, office, day, messageID, String(reply.prefix(1_000))])
+            WHERE department = $1 AND office = $2 AND day = $3::date AND state = 'sending' AND sent_at = $6::timestamptz
+            RETURNING day
+            """, [department, office, day, messageID, String(reply.prefix(1_000)), token]).count == 1
     }
 
     /// Gives a claimed digest back after a failed send, so the next run tries again.
-    public static func release(department: String, office: String, day: String,
+    public static func release(department: String, office: String, day: String, token: String,
                                on db: PostgresConnection) throws(PostgresError) {
-        try db.query("DELETE FROM digests_sent WHERE department = $1 AND office = $2 AND day = $3::date AND state = 'sending'",
-                     [department, office, day])
+        try db.query("""
+            DELETE FROM digests_sent
+            WHERE department = $1 AND office = $2 AND day = $3::date AND state = 'sending' AND sent_at = $4::timestamptz
+            """, [department, office, day, token])
     }
 }
 
