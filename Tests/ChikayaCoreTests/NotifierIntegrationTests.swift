@@ -132,7 +132,7 @@ struct NotifierIntegrationTests {
         try fixture.expectSuccess(["worker", "--drain"])
         let db = try fixture.database.connect()
         // As if a sender had died three times holding the first one.
-        try db.query("UPDATE notifications SET attempts = 3 WHERE recipient = 'a@example.org'")
+        try db.query("UPDATE notifications SET attempts = 3, unanswered_claims = 3 WHERE recipient = 'a@example.org'")
         try fixture.expectSuccess(["notifier", "--drain"])
         #expect(try fixture.count("""
             SELECT count(*) FROM notifications
