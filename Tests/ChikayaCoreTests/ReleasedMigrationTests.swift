@@ -16,6 +16,7 @@ import Testing
         8: "471d3a54c3ea4014",
         10: "9be9e720258435c6",
         11: "13ef770d92f08c91",
+        12: "3a68fcf4d5a1bba7",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {
