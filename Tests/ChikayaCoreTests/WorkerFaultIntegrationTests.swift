@@ -19,10 +19,13 @@ struct WorkerFaultIntegrationTests {
         let locked: Int64 = try other.query("SELECT id FROM complaints ORDER BY id LIMIT 1 FOR UPDATE").single().decode(0)
         let lockedAt = Date()
         let worker = try fixture.start(["worker", "--concurrency", "1"])
-        // Well within the worker's lock_timeout (10 s): nobody waited on the lock.
-        #expect(try fixture.eventually(timeout: 8) {
+        // While the lock is held: a batch that waited on it would fail after lock_timeout (10 s)
+        // and fail again, so none of the 49 would be routed before the lock goes. (Not a timing
+        // of speed: 20 s leaves room for a loaded machine.)
+        #expect(try fixture.eventually(timeout: 20) {
             try fixture.count("SELECT count(*) FROM routing_decisions", on: db) == 49
-        }, "the 49 free complaints are routed at once")
+        }, "the 49 free complaints are routed while the lock is held")
+        #expect(Date().timeIntervalSince(lockedAt) < 25, "the lock was still held")
         // The lock is held for 25 s, well past lock_timeout, and nothing dies meanwhile.
         while Date().timeIntervalSince(lockedAt) < 25 {
             #expect(try fixture.count("SELECT count(*) FROM routing_queue WHERE state = 'dead'", on: db) == 0)
