@@ -191,12 +191,20 @@ public enum QueueStore {
     }
 
     /// Locks the complaints of a batch that nobody else holds, in the caller's transaction, and
-    /// returns their ids. A complaint another session holds (a department's system editing it,
-    /// a long transaction) is skipped at once instead of making the whole batch wait on it.
-    public static func lockFree(complaintIDs: [Int64], on db: PostgresConnection) throws(PostgresError) -> Set<Int64> {
+    /// returns the ids of those another session holds (a department's system editing one, a long
+    /// transaction): they are left out at once instead of making the whole batch wait on them.
+    ///
+    /// A complaint no longer `received` (assigned by hand meanwhile) is not the worker's to lock
+    /// (row-level security hides it from FOR UPDATE) and is not counted as held: its queue entry
+    /// is finished with the batch, without a decision.
+    public static func heldElsewhere(complaintIDs: [Int64], on db: PostgresConnection) throws(PostgresError) -> Set<Int64> {
         guard !complaintIDs.isEmpty else { return [] }
         let rows = try db.query("""
-            SELECT id FROM complaints WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED
+            WITH free AS (
+                SELECT id FROM complaints WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED
+            )
+            SELECT c.id FROM complaints c
+            WHERE c.id = ANY($1::bigint[]) AND c.status = 'received' AND NOT EXISTS (SELECT 1 FROM free f WHERE f.id = c.id)
             """, [int64Array(complaintIDs)]).rows
         var ids = Set<Int64>()
         for row in rows { ids.insert(try row.decode(0)) }

@@ -220,11 +220,11 @@ struct RoutingLoop {
         if !outcomes.isEmpty {
             do {
                 (written, blocked) = try db.transaction { db in
-                    let free = try QueueStore.lockFree(complaintIDs: outcomes.map(\.complaintID), on: db)
-                    let writable = outcomes.filter { free.contains($0.complaintID) }
+                    let held = try QueueStore.heldElsewhere(complaintIDs: outcomes.map(\.complaintID), on: db)
+                    let writable = outcomes.filter { !held.contains($0.complaintID) }
                     let decided = writable.isEmpty ? 0
                         : try QueueStore.finish(writable, rulesVersion: rulesVersion, worker: id, on: db).decided
-                    return (decided, outcomes.map(\.complaintID).filter { !free.contains($0) })
+                    return (decided, outcomes.map(\.complaintID).filter { held.contains($0) })
                 }
             } catch let error as PostgresError where error.isConnectionProblem {
                 throw error
