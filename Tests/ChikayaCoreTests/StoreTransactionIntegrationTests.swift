@@ -52,8 +52,7 @@ struct StoreTransactionIntegrationTests {
         struct Abort: Error {}
         #expect(throws: Abort.self) {
             try db.transaction { db in
-                _ = try DepartmentStore.setContact(department: "proprete", arrondissement: nil, email: "p@example.org",
-                                                   actor: "tests", on: db)
+                _ = try DepartmentContactStore.setContact(department: "proprete", arrondissement: nil, email: "p@example.org", on: db)
                 #expect(db.isInTransaction, "the caller's transaction is still open after the store's own")
                 throw Abort()
             }
