@@ -77,7 +77,7 @@ struct WorkerFaultIntegrationTests {
         try shipped.replacingOccurrences(of: "[circulation]\n", with: "[circulation]\n9: zorglubisme\n")
             .write(toFile: draftPath, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: draftPath) }
-        try fixture.expectSuccess(["rules", "publish", draftPath, "--author", "tests"])
+        try fixture.expectSuccess(["rules", "publish", draftPath])
         let draft: String = try db.query("SELECT version FROM rules_publications ORDER BY id DESC LIMIT 1").single().decode(0)
         for i in 0..<3 { try fixture.expectSuccess(["submit", "--text", "zorglubisme devant le numéro \(i)"]) }
         #expect(try fixture.eventually(timeout: 30) {
