@@ -41,6 +41,50 @@ struct WorkerFaultIntegrationTests {
         #expect(outcome.status == 0)
         #expect(try fixture.count("SELECT count(*) FROM routing_queue", on: db) == 0)
         try fixture.expectAllRoutedOnce(50, on: db)
+        // The batches did link repeats (the texts come back every five complaints): the case
+        // where a link to the locked complaint would have waited on its lock was met.
+        #expect(try fixture.count("SELECT count(*) FROM routing_decisions WHERE duplicate_of IS NOT NULL", on: db) > 0)
+    }
+
+    @Test("a repeat of a complaint a department holds locked is routed at once, without the link")
+    func repeatOfLockedComplaintIsRouted() throws {
+        let fixture = try RoutingFixture("locklink")
+        defer { fixture.database.drop() }
+        let text = "Les poubelles débordent devant l'école Al Amal, rue 12, ça sent très mauvais"
+        try fixture.expectSuccess(["submit", "--text", text, "--arrondissement", "anfa"])
+        try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1"])
+        let db = try fixture.database.connect()
+        let original: Int64 = try db.query("SELECT id FROM complaints").single().decode(0)
+
+        // A department's system holds the assigned complaint (FOR UPDATE, as an edit form would).
+        let other = try fixture.database.connect()
+        try other.executeScript("BEGIN")
+        try other.query("SELECT id FROM complaints WHERE id = $1 FOR UPDATE", [original])
+        let lockedAt = Date()
+        try fixture.expectSuccess(["submit", "--text", text, "--arrondissement", "anfa"])
+        let worker = try fixture.start(["worker", "--concurrency", "1"])
+        // Waiting on the lock would fail after lock_timeout (10 s) and be retried, again and
+        // again, for as long as the lock is held (45 s here): routed while it is held means the
+        // write did not wait for it.
+        #expect(try fixture.eventually(timeout: 40) {
+            try fixture.count("SELECT count(*) FROM routing_decisions", on: db) == 2
+        }, "the repeat is routed while the earlier complaint is locked")
+        #expect(Date().timeIntervalSince(lockedAt) < 45, "the lock was still held")
+        #expect(try fixture.count("SELECT count(*) FROM routing_decisions WHERE duplicate_of IS NOT NULL", on: db) == 0,
+                "a link to the locked complaint would have waited for the lock")
+        while Date().timeIntervalSince(lockedAt) < 45 { usleep(200_000) }
+        try other.executeScript("ROLLBACK")
+
+        // Once the lock is gone, a third repeat is linked: the link was left out only while locked.
+        try fixture.expectSuccess(["submit", "--text", text, "--arrondissement", "anfa"])
+        #expect(try fixture.eventually(timeout: 30) {
+            try fixture.count("SELECT count(*) FROM routing_decisions WHERE duplicate_of = \(original)", on: db) == 1
+        }, "the next repeat is linked to the original")
+        worker.signal(SIGTERM)
+        let outcome = worker.wait(timeout: 30)
+        #expect(outcome.status == 0)
+        #expect(outcome.stderr.contains("event=duplicate_links_dropped"), "\(outcome.stderr.suffix(2_000))")
+        try fixture.expectAllRoutedOnce(3, on: db)
     }
 
     @Test("a publication the worker cannot load: decisions keep the version that made them, the worker says so and retries")

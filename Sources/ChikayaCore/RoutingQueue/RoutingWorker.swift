@@ -213,17 +213,22 @@ struct RoutingLoop {
                 failures.append((complaint, "\(error)"))
             }
         }
+        var duplicates: DuplicateInputs?
         if configuration.duplicateWindowDays > 0 && !outcomes.isEmpty {
-            try findDuplicates(&outcomes, batch: batch, on: db)
+            duplicates = try findDuplicates(&outcomes, batch: batch, on: db)
         }
         var written = 0
         if !outcomes.isEmpty {
             do {
                 (written, blocked) = try db.transaction { db in
                     let held = try QueueStore.heldElsewhere(complaintIDs: outcomes.map(\.complaintID), on: db)
-                    let writable = outcomes.filter { !held.contains($0.complaintID) }
-                    let decided = writable.isEmpty ? 0
-                        : try QueueStore.finish(writable, rulesVersion: rulesVersion, worker: id, on: db).decided
+                    var writable = outcomes.filter { !held.contains($0.complaintID) }
+                    if let duplicates, !held.isEmpty {
+                        // A link to a complaint held elsewhere would make the foreign key check
+                        // wait on that lock: link again among what is written now.
+                        duplicates.relink(&writable, excluding: held)
+                    }
+                    let decided = writable.isEmpty ? 0 : try finish(writable, rulesVersion: rulesVersion, on: db)
                     return (decided, outcomes.map(\.complaintID).filter { held.contains($0) })
                 }
             } catch let error as PostgresError where error.isConnectionProblem {
@@ -274,10 +279,46 @@ struct RoutingLoop {
                                      ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
     }
 
+    /// Writes the decisions of `outcomes` (whose complaints this transaction holds) and returns
+    /// how many were decided.
+    ///
+    /// The one lock the write can still wait on is a duplicate link's: the foreign key check
+    /// shares the linked earlier complaint's row, and a department's system may hold that row
+    /// `FOR UPDATE` for as long as its transaction lasts (row-level security hides assigned
+    /// complaints from the worker's own `SKIP LOCKED`, so it cannot be asked beforehand). Such a
+    /// write is tried in a savepoint with a short lock timeout; when it times out, the batch is
+    /// written without its links to earlier complaints: a link is advice, routing is not.
+    private func finish(_ outcomes: [RoutingOutcome], rulesVersion: String, on db: PostgresConnection) throws -> Int {
+        let inBatch = Set(outcomes.map(\.complaintID))
+        let linksOut = outcomes.contains { $0.duplicate.map { !inBatch.contains($0.complaintID) } ?? false }
+        guard linksOut else { return try QueueStore.finish(outcomes, rulesVersion: rulesVersion, worker: id, on: db).decided }
+        do {
+            return try db.transaction { db in
+                try QueueStore.limitLockWait(seconds: RoutingLoop.linkLockWaitSeconds, on: db)
+                return try QueueStore.finish(outcomes, rulesVersion: rulesVersion, worker: id, on: db).decided
+            }
+        } catch let error as PostgresError where error.isContention {
+            var unlinked = outcomes
+            var dropped = 0
+            for k in unlinked.indices {
+                if let link = unlinked[k].duplicate, !inBatch.contains(link.complaintID) {
+                    unlinked[k].duplicate = nil
+                    dropped += 1
+                }
+            }
+            logger.warn("duplicate_links_dropped", [("loop", id), ("count", dropped), ("error", error.description)])
+            return try QueueStore.finish(unlinked, rulesVersion: rulesVersion, worker: id, on: db).decided
+        }
+    }
+
+    /// How long a batch waits for the row of an earlier complaint it links to (see `finish`).
+    static let linkLockWaitSeconds = 1.0
+
     /// Keeps each outcome's text keys and links it to the most alike earlier open complaint of its
     /// arrondissement and department: one query for the batch's groups, the comparison here.
+    /// Returns what the links were chosen from, to choose again without some complaints.
     private func findDuplicates(_ outcomes: inout [RoutingOutcome], batch: [ClaimedComplaint],
-                                on db: PostgresConnection) throws(PostgresError) {
+                                on db: PostgresConnection) throws(PostgresError) -> DuplicateInputs {
         var byID: [Int64: ClaimedComplaint] = [:]
         for complaint in batch { byID[complaint.id] = complaint }
         var items: [DuplicateFinder.Item] = []
@@ -293,10 +334,9 @@ struct RoutingLoop {
         }
         let candidates = try QueueStore.duplicateCandidates(groups: Array(groups), windowDays: configuration.duplicateWindowDays,
                                                             perGroup: configuration.duplicateCandidates, on: db)
-        let links = DuplicateFinder.links(for: items, candidates: candidates, threshold: configuration.duplicateThreshold)
-        var linkByID: [Int64: DuplicateLink] = [:]
-        for (item, link) in zip(items, links) where link != nil { linkByID[item.complaintID] = link }
-        for k in outcomes.indices { outcomes[k].duplicate = linkByID[outcomes[k].complaintID] }
+        let inputs = DuplicateInputs(items: items, candidates: candidates, threshold: configuration.duplicateThreshold)
+        inputs.link(&outcomes, items: items)
+        return inputs
     }
 
     private func classify(_ complaint: ClaimedComplaint, with classifier: Classifier) throws -> Classification {
@@ -308,5 +348,28 @@ struct RoutingLoop {
             throw RoutingFailure(description: "test poison marker found in the complaint")
         }
         return classifier.classify(complaint.body, arrondissement: complaint.arrondissement)
+    }
+}
+
+/// What the duplicate links of a batch were chosen from, kept to choose them again when some of
+/// the batch's complaints cannot be written now.
+struct DuplicateInputs {
+    let items: [DuplicateFinder.Item]
+    let candidates: [DuplicateCandidate]
+    let threshold: Double
+
+    /// Sets the link of each outcome from `items` (an outcome without an item gets none).
+    func link(_ outcomes: inout [RoutingOutcome], items: [DuplicateFinder.Item]) {
+        let links = DuplicateFinder.links(for: items, candidates: candidates, threshold: threshold)
+        var linkByID: [Int64: DuplicateLink] = [:]
+        for (item, link) in zip(items, links) where link != nil { linkByID[item.complaintID] = link }
+        for k in outcomes.indices { outcomes[k].duplicate = linkByID[outcomes[k].complaintID] }
+    }
+
+    /// Links `outcomes` again as if the complaints of `excluded` were not in the batch (nor among
+    /// the earlier ones): each keeps its link unless that link pointed at an excluded complaint.
+    func relink(_ outcomes: inout [RoutingOutcome], excluding excluded: Set<Int64>) {
+        guard outcomes.contains(where: { $0.duplicate.map { excluded.contains($0.complaintID) } ?? false }) else { return }
+        link(&outcomes, items: items.filter { !excluded.contains($0.complaintID) })
     }
 }
