@@ -308,43 +308,53 @@ extension Configuration {
     /// exists) and then the environment over it.
     public static func load(path: String? = nil,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
-        var configuration = Configuration()
         var problems: [String] = []
         let explicit = path ?? environment["CHIKAYA_CONFIG"]
         let file = explicit ?? "config/chikaya.conf"
-        var text: String?
+        var text = ""
         if let data = FileManager.default.contents(atPath: file) {
             do { text = try TextFile.decodeStrictly(data, fileName: file) } catch { problems += error.lines }
-        }
-        if let text {
-            // "\r\n" is one Character in Swift: splitting on "\n" alone would read a CRLF file as one line.
-            let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-            for (number, rawLine) in lines.enumerated() {
-                let line = rawLine.trimmingCharacters(in: .whitespaces)
-                if line.isEmpty || line.hasPrefix("#") { continue }
-                guard let equals = line.firstIndex(of: "=") else {
-                    problems.append("\(file):\(number + 1): expected 'key = value'")
-                    continue
-                }
-                let name = line[..<equals].trimmingCharacters(in: .whitespaces)
-                var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-                // A comment may follow a value after white space ("batch = 100   # why");
-                // a '#' inside a value (no space before it) is kept.
-                if let comment = value.range(of: #"\s#"#, options: .regularExpression) {
-                    value = value[..<comment.lowerBound].trimmingCharacters(in: .whitespaces)
-                }
-                guard let key = keys.first(where: { $0.name == name }) else {
-                    problems.append("\(file):\(number + 1): unknown key '\(name)'")
-                    continue
-                }
-                do {
-                    try key.apply(&configuration, value)
-                } catch {
-                    problems.append("\(file):\(number + 1): \(name): \(error.reason)")
-                }
-            }
-        } else if explicit != nil && problems.isEmpty {
+        } else if explicit != nil {
             problems.append("\(file): cannot read the configuration file")
+        }
+        return try parse(text, file: file, environment: environment, problems: problems)
+    }
+
+    /// The configuration that the text of a file named `file` gives, with `environment` over
+    /// it: what `load` does once the file is read (pure, so it can be fuzzed and tested alone).
+    public static func parse(_ text: String, file: String, environment: [String: String]) throws(ConfigurationError) -> Configuration {
+        try parse(text, file: file, environment: environment, problems: [])
+    }
+
+    private static func parse(_ text: String, file: String, environment: [String: String],
+                              problems earlier: [String]) throws(ConfigurationError) -> Configuration {
+        var configuration = Configuration()
+        var problems = earlier
+        // "\r\n" is one Character in Swift: splitting on "\n" alone would read a CRLF file as one line.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (number, rawLine) in lines.enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let equals = line.firstIndex(of: "=") else {
+                problems.append("\(file):\(number + 1): expected 'key = value'")
+                continue
+            }
+            let name = line[..<equals].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            // A comment may follow a value after white space ("batch = 100   # why");
+            // a '#' inside a value (no space before it) is kept.
+            if let comment = value.range(of: #"\s#"#, options: .regularExpression) {
+                value = value[..<comment.lowerBound].trimmingCharacters(in: .whitespaces)
+            }
+            guard let key = keys.first(where: { $0.name == name }) else {
+                problems.append("\(file):\(number + 1): unknown key '\(name)'")
+                continue
+            }
+            do {
+                try key.apply(&configuration, value)
+            } catch {
+                problems.append("\(file):\(number + 1): \(name): \(error.reason)")
+            }
         }
         // One source per secret: which of the two would win is not something to guess at.
         for (plain, fromFile) in [("DATABASE_URL", "DATABASE_URL_FILE"), ("CHIKAYA_SMTP_URL", "CHIKAYA_SMTP_URL_FILE")]
