@@ -110,7 +110,7 @@ struct FaultProofIntegrationTests {
 
 @Suite("Fault proofs: PostgreSQL restarted under a worker and two notifiers",
        .enabled(if: TestCluster.available && MaildirReceiver.available))
-struct DatabaseRestartProofTests {
+struct DatabaseRestartProofIntegrationTests {
     @Test("the server restarts while a worker routes and two notifiers send: nothing lost, nothing twice")
     func restartUnderWorkerAndNotifiers() throws {
         let cluster = try TestCluster()
