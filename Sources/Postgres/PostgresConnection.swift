@@ -37,6 +37,10 @@ public final class PostgresConnection {
         // before it, so an operator's connect_timeout or keepalives in DATABASE_URL win. The
         // application name and the encoding come after it: they are ours to set.
         var pairs: [(String, String)] = [
+            // libpq's default (`prefer`) probes for Kerberos credentials on every connection,
+            // which loads MIT Kerberos state into each thread that connects; nothing here uses
+            // GSSAPI unless the operator asks for it in DATABASE_URL (which then wins).
+            ("gssencmode", "disable"),
             ("connect_timeout", String(max(connectTimeout, 2))),
             // Keepalives turn a vanished server into an error instead of a hang.
             ("keepalives", "1"),
@@ -107,6 +111,19 @@ public final class PostgresConnection {
         let host = PQhost(handle).map { String(cString: $0) } ?? ""
         if host.isEmpty || host.hasPrefix("/") || host.hasPrefix("@") { return .unixSocket }
         return .tcp(host: host, encrypted: PQsslInUse(handle) == 1)
+    }
+
+    /// The value libpq uses for one connection option (`gssencmode`, `sslmode`, ...), after our
+    /// defaults and DATABASE_URL were combined; nil when the option is unknown or unset.
+    public func option(_ keyword: String) -> String? {
+        guard let options = PQconninfo(handle) else { return nil }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let name = option.pointee.keyword {
+            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
+            option += 1
+        }
+        return nil
     }
 
     /// The server's process id for this session (for logs and tests).

@@ -1,4 +1,5 @@
 import Foundation
+import ChikayaCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -86,7 +87,7 @@ if arguments.wantsHelp() {
     exit(0)
 }
 do {
-    exit(try command.run(&arguments))
+    ServiceRunner.exitProcess(try command.run(&arguments))
 } catch let error as CLIError {
     fail(error.message, code: error.exitCode)
 } catch {

@@ -51,6 +51,20 @@ struct PostgresIntegrationTests {
         #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == samples.count)
     }
 
+    // MARK: connection options
+
+    @Test func kerberosIsNotProbedUnlessTheURLAsksForIt() throws {
+        let database = try TestDatabase("gss")
+        defer { database.drop() }
+        // libpq's own default would be `prefer`, which loads Kerberos state into every thread
+        // that connects; a process aborted at exit over it.
+        #expect(try database.connect().option("gssencmode") == "disable")
+        let separator = database.url.contains("?") ? "&" : "?"
+        let asked = try PostgresConnection.connect(url: database.url + separator + "gssencmode=prefer",
+                                                   applicationName: "chikaya-tests")
+        #expect(asked.option("gssencmode") == "prefer")
+    }
+
     // MARK: prepared statements
 
     @Test func aPreparedStatementIsPreparedOnceAndRunWithEachCallsParameters() throws {

@@ -32,14 +32,13 @@ public struct ServiceRunner: Sendable {
         let finished = Mutex(0)
         let done = DispatchSemaphore(value: 0)
         startSignalThread()
+        var threads: [JoinableThread] = []
         for index in 0..<loops {
-            let thread = Thread {
+            threads.append(JoinableThread(name: "\(name)-\(index)") {
                 body(index)
                 finished.withLock { $0 += 1 }
                 done.signal()
-            }
-            thread.name = "\(name)-\(index)"
-            thread.start()
+            })
         }
         // Wait for the loops; once a stop is requested, give them `grace` seconds at most.
         var stopDeadline: Double?
@@ -51,11 +50,32 @@ public struct ServiceRunner: Sendable {
                 if let deadline = stopDeadline, now >= deadline, finished.withLock({ $0 }) < loops {
                     logger.warn("shutdown_grace_exceeded", [("grace_seconds", grace),
                                                             ("loops_unfinished", loops - finished.withLock { $0 })])
+                    ServiceRunner.leftThreadsRunning.withLock { $0 = true }
                     return false
                 }
             }
         }
+        // Every loop has returned; wait for its thread to end as well. A thread that is still
+        // ending runs its thread-local destructors (libpq's Kerberos library keeps state there),
+        // and if the process exits meanwhile those destructors meet state that exit() has
+        // already torn down: the process then aborts instead of exiting 0.
+        for thread in threads { thread.join() }
         return true
+    }
+
+    /// Set when a loop did not return within its grace period: the process must then end with
+    /// `_exit` (see `ServiceRunner.exitProcess`), since a normal exit would run library
+    /// destructors under threads that are still working.
+    static let leftThreadsRunning = Mutex(false)
+
+    /// Ends the process with `code`: a normal `exit` when every thread was joined, `_exit` after
+    /// flushing the standard streams when a loop was left running past its grace period.
+    public static func exitProcess(_ code: Int32) -> Never {
+        if leftThreadsRunning.withLock({ $0 }) {
+            fflush(nil) // every open output stream: _exit does not flush
+            _exit(code)
+        }
+        exit(code)
     }
 
     private func blockStopSignals() {
