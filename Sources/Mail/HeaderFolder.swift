@@ -20,4 +20,13 @@ enum HeaderFolder {
         lines.append(current)
         return lines.joined(separator: "\r\n") + "\r\n"
     }
+
+    /// The words of plain (unencoded) header text, split at every run of spaces and tabs. The
+    /// folder writes one space between tokens, so a token must hold no white space of its own:
+    /// a tab left inside one could become a continuation line of nothing but white space (the
+    /// obsolete syntax of RFC 5322 §4.2, and a blank line that ends the header block once a
+    /// relay trims trailing white space). White-space-only text has no words.
+    static func words(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+    }
 }

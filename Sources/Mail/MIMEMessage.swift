@@ -57,8 +57,9 @@ public struct MIMEMessage: Sendable {
         try HeaderValue.check(subject, field: "Subject")
         let subjectTokens = EncodedWord.needsEncoding(subject)
             ? EncodedWord.encode(subject, firstMaxLength: 78 - "Subject: ".count)
-            : subject.split(separator: " ").map(String.init)
-        head += try HeaderFolder.fold(name: "Subject", tokens: subjectTokens.isEmpty ? [""] : subjectTokens)
+            : HeaderFolder.words(subject)
+        // An empty (or white-space-only) subject is written as "Subject:" with nothing after it.
+        head += try HeaderFolder.fold(name: "Subject", tokens: subjectTokens)
         try Self.checkMessageID(messageID, field: "Message-ID")
         head += try HeaderFolder.fold(name: "Message-ID", tokens: [messageID])
         if let inReplyTo {

@@ -31,7 +31,7 @@ public struct MailboxAddress: Sendable, Equatable {
     func headerTokens(field: String, firstMaxLength: Int) throws(MIMEError) -> [String] {
         try HeaderValue.check(address, field: field)
         try EmailAddress.validate(address)
-        guard let name, !name.isEmpty else { return [address] }
+        guard let name, !HeaderFolder.words(name).isEmpty else { return [address] }
         try HeaderValue.check(name, field: field)
         if EncodedWord.needsEncoding(name) {
             return EncodedWord.encode(name, firstMaxLength: firstMaxLength) + ["<\(address)>"]
@@ -41,7 +41,7 @@ public struct MailboxAddress: Sendable, Equatable {
             let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             return ["\"\(escaped)\"", "<\(address)>"]
         }
-        return name.split(separator: " ").map(String.init) + ["<\(address)>"]
+        return HeaderFolder.words(name) + ["<\(address)>"]
     }
 }
 

@@ -62,6 +62,33 @@ import Testing
         #expect(rendered.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 || !$0.contains("word") })
     }
 
+    /// Fuzz finding (scripts/fuzz mime, seed Tests/Fuzz/mime/seeds/tab-only): a subject of one
+    /// TAB was written as "Subject: <TAB>", a header of white space alone.
+    @Test(arguments: ["\t", " \t  ", ""])
+    func whiteSpaceOnlySubjectIsAnEmptySubject(subject: String) throws {
+        let rendered = try render(message(subject: subject))
+        let head = rendered.components(separatedBy: "\r\n\r\n")[0]
+        #expect(head.components(separatedBy: "\r\n").contains("Subject:"))
+        #expect(MIMEDecoding.headers(rendered)["subject"] == "")
+    }
+
+    /// Tabs are folding white space like spaces: a TAB between two long words used to stay a
+    /// token of its own and was folded onto a continuation line of nothing but white space
+    /// (RFC 5322 §4.2 obsolete syntax; blank, and so the end of the header, once trimmed).
+    @Test func tabsFoldLikeSpacesAndNeverLeaveAWhiteSpaceLine() throws {
+        let long = (String(repeating: "x", count: 70), String(repeating: "y", count: 70))
+        var tabbed = message(subject: long.0 + " \t " + long.1)
+        tabbed.from.name = "Ville\tde \t Casablanca"
+        let rendered = try render(tabbed)
+        let head = rendered.components(separatedBy: "\r\n\r\n")[0]
+        for line in head.components(separatedBy: "\r\n") {
+            #expect(line.contains { $0 != " " && $0 != "\t" }, "a white-space-only line in \(head)")
+        }
+        let headers = MIMEDecoding.headers(rendered)
+        #expect(headers["subject"] == long.0 + " " + long.1)
+        #expect(headers["from"] == "Ville de Casablanca <notifications@casablanca.ma>")
+    }
+
     @Test func aWordBeyond998OctetsIsRefused() {
         #expect(throws: MIMEError.headerTooLong(field: "Subject")) {
             _ = try render(message(subject: String(repeating: "x", count: 1200)))
