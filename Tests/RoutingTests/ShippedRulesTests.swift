@@ -30,6 +30,21 @@ struct ShippedRulesTests {
         }
     }
 
+    /// Complaints written for this project on the borders between scopes (Tests/Fixtures/routing):
+    /// a missing manhole cover, rats from the sewer, a power cut at home, a traffic light that is
+    /// off, branches that hide the lamps, a neighbour's leak, another company's bill. Each must go
+    /// where its scope says, in every language style.
+    @Test func scopeBoundariesAreRoutedByTheirProblem() throws {
+        let path = Self.repo.appendingPathComponent("Tests/Fixtures/routing/scope-boundaries.tsv").path
+        let corpus = try LabelledCorpus.parse(try String(contentsOfFile: path, encoding: .utf8), fileName: path)
+        let classifier = Classifier(rules: try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path))
+        #expect(corpus.rows.count >= 39)
+        for row in corpus.rows {
+            let result = classifier.classify(row.text, arrondissement: row.arrondissement)
+            #expect(result.department == row.department, "\(row.id): \(result.matches.map(\.term))")
+        }
+    }
+
     /// Everyday words and place names that consonant skeletons once mistook for keywords
     /// (aujourd'hui for jarda, الحومة for l7am, Ben Msik for musique, الحافلة for 7afla):
     /// each gives nothing to the department named beside it.
@@ -40,6 +55,7 @@ struct ShippedRulesTests {
         ("en hiver", "voirie"), ("المقاطعة", "eau-assainissement"), ("تقاطع الطرق", "eau-assainissement"),
         ("الحاويات", "urbanisme"), ("l'arrondissement", "espaces-verts"), ("مكبرات الصوت", "proprete"),
         ("تطبيق", "urbanisme"), ("بطريقة سيئة", "voirie"),
+        ("aux Roches Noires", "eclairage"), ("un grillage", "eclairage"), ("des rats d'égout", "eau-assainissement"),
     ])
     func everydayWordsAreNoKeywords(text: String, department: String) throws {
         let set = try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path)
