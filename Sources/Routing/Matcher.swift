@@ -137,7 +137,7 @@ struct Matcher: Sendable {
                 lookup(word, skeleton: false, scratch: &scratch)
             case .arabic:
                 lookup(word, skeleton: false, scratch: &scratch)
-                lookupSkeleton(word, scratch: &scratch)
+                lookupSkeleton(word, scratch: &scratch, short: true)
                 for clitic in Matcher.arabicClitics where word.count - clitic.count >= 2 && word.starts(with: clitic) {
                     let rest = UnsafeBufferPointer(rebasing: word[clitic.count...])
                     lookup(rest, skeleton: false, scratch: &scratch)
@@ -177,7 +177,7 @@ struct Matcher: Sendable {
                 }
                 // Darija in Latin letters glues its clitics; only skeleton keywords (Darija) see
                 // the peeled forms, so French "beau" never offers "eau".
-                lookupSkeleton(word, scratch: &scratch)
+                lookupSkeleton(word, scratch: &scratch, short: true)
                 for clitic in Matcher.latinClitics where word.count - clitic.count >= 2 && word.starts(with: clitic) {
                     lookupSkeleton(UnsafeBufferPointer(rebasing: word[clitic.count...]), scratch: &scratch)
                 }
@@ -333,18 +333,19 @@ struct Matcher: Sendable {
         if exact.count > 0, let id = exact.probe(hash: h, key: word) { add(id, scratch: &scratch) }
     }
 
-    private func lookupSkeleton(_ word: UnsafeBufferPointer<UInt32>, scratch: inout Scratch) {
+    /// Looks `word` up by skeleton. Two-consonant keys (Skeleton.key) only when `short`: for the
+    /// word as written, not for what peeling a clitic or a verb prefix leaves of it, which would
+    /// turn every three-consonant word opening with l, f, b, w or d into a short one (blad, lad).
+    private func lookupSkeleton(_ word: UnsafeBufferPointer<UInt32>, scratch: inout Scratch, short: Bool = false) {
         guard skeletonExact.count > 0 || skeletonPrefix.count > 0 else { return }
         var buffer = scratch.skeleton
         scratch.skeleton = []
-        Skeleton.build(word, into: &buffer)
-        if buffer.count >= 3 {
+        if Skeleton.key(word, into: &buffer), short || !Skeleton.isShort(buffer) {
             buffer.withUnsafeBufferPointer { lookup($0, skeleton: true, scratch: &scratch) }
         }
         // Arabizi 8 reads as ه above; try غ too (rare: only tokens that hold an 8).
         if word.contains(Tokenizer.arabiziEight) {
-            Skeleton.build(word, eight: Skeleton.ghayn, into: &buffer)
-            if buffer.count >= 3 {
+            if Skeleton.key(word, eight: Skeleton.ghayn, into: &buffer), short || !Skeleton.isShort(buffer) {
                 buffer.withUnsafeBufferPointer { lookup($0, skeleton: true, scratch: &scratch) }
             }
         }

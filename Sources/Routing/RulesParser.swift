@@ -262,10 +262,17 @@ struct RulesParser {
                     if bySkeleton || isPrefix { key = Array(word) } else { Tokenizer.spelling(word, fold: token.fold, into: &key) }
                 }
                 if bySkeleton {
-                    key.withUnsafeBufferPointer { Skeleton.build($0, into: &skeleton) }
-                    // Two consonants are too few: ~panneau (bn) would match البناء.
-                    guard skeleton.count >= 3 else {
-                        error(number, column, "'~\(core)' keeps fewer than three consonants to compare; write its spellings without '~'")
+                    let keyed = key.withUnsafeBufferPointer { Skeleton.key($0, into: &skeleton) }
+                    // One consonant is too few to compare (~dow would be every d); two are kept
+                    // with the word's final vowel (Skeleton.key), but not as a prefix: ~lm* would
+                    // find every word that opens with l and m.
+                    guard keyed else {
+                        error(number, column, "'~\(core)' keeps fewer than two consonants to compare; write its spellings without '~'")
+                        ok = false
+                        continue
+                    }
+                    if isPrefix && Skeleton.isShort(skeleton) {
+                        error(number, column, "'~\(core)*' keeps two consonants: a '~' prefix needs three")
                         ok = false
                         continue
                     }

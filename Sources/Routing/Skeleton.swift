@@ -11,6 +11,43 @@ enum Skeleton {
     /// "G": غ and Latin gh (and the غ reading of Arabizi 8), kept apart from ق/g: غطا is not قطا.
     static let ghayn: UInt32 = 0x47
 
+    /// Opens the ending of a two-consonant key (Skeleton.key); never a consonant of a skeleton.
+    static let ending: UInt32 = 0x5F  // "_"
+
+    /// Writes into `out` the key a `~` keyword compares by, and says whether there is one. From
+    /// three consonants the key is the skeleton. Two consonants meet too many unrelated words
+    /// (7out fish, 7it wall, mcha went), so their key also says how the word ends: `_a` (a, e, and
+    /// ا or ة in Arabic script), `_i` (i, y, ي), `_u` (o, u, w, و), or nothing after a consonant.
+    /// Spellings of one Darija word agree on their ending far more than on their inner vowels:
+    /// lma, lme, elma, الما and الماء all give `lm_a`, mch, moch and mech all give `mC`. With
+    /// fewer than two consonants there is no key.
+    static func key(_ token: UnsafeBufferPointer<UInt32>, eight: UInt32 = 0x68, into out: inout [UInt32]) -> Bool {
+        build(token, eight: eight, into: &out)
+        if out.count >= 3 { return true }
+        guard out.count == 2 else { return false }
+        // A final hamza is no letter of its own here: ماء ends like ما.
+        var last = token.count - 1
+        while last > 0 && token[last] == 0x0621 { last -= 1 }
+        if let vowel = ending(of: token[last]) {
+            out.append(ending)
+            out.append(vowel)
+        }
+        return true
+    }
+
+    /// Whether a key has fewer than three consonants (two, with or without an ending).
+    static func isShort(_ key: [UInt32]) -> Bool { key.count < 3 || key.contains(ending) }
+
+    /// The vowel a word's last letter stands for, as a, i or u; nil for a consonant.
+    static func ending(of last: UInt32) -> UInt32? {
+        switch last {
+        case 0x61, 0x65, 0x0627, 0x0647: 0x61              // a e, ا, final ه (ة folded)
+        case 0x69, 0x79, 0x064A: 0x69                      // i y, ي (ى folded)
+        case 0x6F, 0x75, 0x77, 0x0648: 0x75                // o u w, و
+        default: nil
+        }
+    }
+
     /// Writes the skeleton of `token` into `out` (cleared first). Arabizi 8 becomes `eight`:
     /// h (ه) by default, `ghayn` (غ) for the second reading.
     static func build(_ token: UnsafeBufferPointer<UInt32>, eight: UInt32 = 0x68, into out: inout [UInt32]) {

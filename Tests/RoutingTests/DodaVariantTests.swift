@@ -79,16 +79,17 @@ struct DodaVariantTests {
         return rows
     }
 
-    /// A skeleton long enough for a `~` keyword (the parser refuses fewer than three consonants).
+    /// A skeleton long enough for a `~` keyword in every word (Skeleton.key: the parser refuses
+    /// fewer than two consonants), or 0.
     static func skeletonLength(_ word: String) -> Int {
         var tokenizer = Tokenizer()
         tokenizer.tokenize(word)
         var out: [UInt32] = [], total = 0
         for t in tokenizer.tokens {
-            tokenizer.scalars.withUnsafeBufferPointer {
-                Skeleton.build(UnsafeBufferPointer(rebasing: $0[Int(t.normStart)..<Int(t.normEnd)]), into: &out)
+            let keyed = tokenizer.scalars.withUnsafeBufferPointer {
+                Skeleton.key(UnsafeBufferPointer(rebasing: $0[Int(t.normStart)..<Int(t.normEnd)]), into: &out)
             }
-            if out.count < 3 { return 0 }
+            if !keyed { return 0 }
             total += out.count
         }
         return total
@@ -161,10 +162,12 @@ struct DodaVariantTests {
         print("DODa variant rows: \(f.variantRows) of \(f.rows); all spellings meet: \(f.meeting) "
             + "(\(String(format: "%.3f", f.share))); unrelated word pairs that meet: \(f.collisions)")
         #expect(f.variantRows > 1500)
-        // The figures when this test was written (before: 0.688 and 2412): a change of the
-        // normaliser may raise the share or lower the collisions, not the other way round.
-        #expect(f.share >= 0.725)
-        #expect(f.collisions <= 2410)
+        // The figures when this test was last changed: a change of the normaliser may raise the
+        // share or lower the collisions, not the other way round. (0.688 and 2412 at first;
+        // 0.726 and 2410 before two-consonant `~` keywords, whose words now meet: most of the
+        // new pairs are words of two consonants ending alike, such as 7out fish and 7et wall.)
+        #expect(f.share >= 0.917)
+        #expect(f.collisions <= 3683)
     }
 }
 
