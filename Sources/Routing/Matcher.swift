@@ -113,8 +113,12 @@ struct Matcher: Sendable {
 
     private static let arabicClitics: [[UInt32]] = ["وال", "بال", "كال", "فال", "دال", "لل", "ال", "و", "ف", "ب", "ل", "د"]
         .map { $0.unicodeScalars.map(\.value) }
+    /// The first entries of arabicClitics hold the article (ال, لل and their combinations).
+    private static let arabicArticles = 7
     private static let latinClitics: [[UInt32]] = ["el", "fl", "l", "f", "b", "w", "d"]
         .map { $0.unicodeScalars.map(\.value) }
+    /// The entries of latinClitics that are the article alone (el-, l-).
+    private static let latinArticles: Set<Int> = [0, 2]
     private static let arabicMa: [UInt32] = [0x0645, 0x0627]
     private static let arabicSh: UInt32 = 0x0634
     private static let latinMa: [UInt32] = [0x6D, 0x61]
@@ -138,10 +142,11 @@ struct Matcher: Sendable {
             case .arabic:
                 lookup(word, skeleton: false, scratch: &scratch)
                 lookupSkeleton(word, scratch: &scratch, short: true)
-                for clitic in Matcher.arabicClitics where word.count - clitic.count >= 2 && word.starts(with: clitic) {
+                for (k, clitic) in Matcher.arabicClitics.enumerated() where word.count - clitic.count >= 2 && word.starts(with: clitic) {
                     let rest = UnsafeBufferPointer(rebasing: word[clitic.count...])
                     lookup(rest, skeleton: false, scratch: &scratch)
-                    lookupSkeleton(rest, scratch: &scratch)
+                    // After the article, a short key too: الريحة is ريحة, الدار is دار.
+                    lookupSkeleton(rest, scratch: &scratch, short: k < Matcher.arabicArticles)
                 }
                 // Darija verb prefixes: كيطفي offers يطفي and طفي, كيتقطع offers يتقطع and تقطع.
                 if let stem = Matcher.arabicVerbStem(word) {
@@ -178,8 +183,9 @@ struct Matcher: Sendable {
                 // Darija in Latin letters glues its clitics; only skeleton keywords (Darija) see
                 // the peeled forms, so French "beau" never offers "eau".
                 lookupSkeleton(word, scratch: &scratch, short: true)
-                for clitic in Matcher.latinClitics where word.count - clitic.count >= 2 && word.starts(with: clitic) {
-                    lookupSkeleton(UnsafeBufferPointer(rebasing: word[clitic.count...]), scratch: &scratch)
+                for (k, clitic) in Matcher.latinClitics.enumerated() where word.count - clitic.count >= 2 && word.starts(with: clitic) {
+                    lookupSkeleton(UnsafeBufferPointer(rebasing: word[clitic.count...]), scratch: &scratch,
+                                   short: Matcher.latinArticles.contains(k))
                 }
                 // Plain keywords see a peeled form too (lpoubella, fzen9a, ttobis), but only where
                 // no French word can start: see latinPlainPeel.
@@ -334,8 +340,9 @@ struct Matcher: Sendable {
     }
 
     /// Looks `word` up by skeleton. Two-consonant keys (Skeleton.key) only when `short`: for the
-    /// word as written, not for what peeling a clitic or a verb prefix leaves of it, which would
-    /// turn every three-consonant word opening with l, f, b, w or d into a short one (blad, lad).
+    /// word as written or after the article, not for what peeling another clitic or a verb
+    /// prefix leaves of it, which would turn every three-consonant word opening with f, b, w or d
+    /// into a short one (blad, lad).
     private func lookupSkeleton(_ word: UnsafeBufferPointer<UInt32>, scratch: inout Scratch, short: Bool = false) {
         guard skeletonExact.count > 0 || skeletonPrefix.count > 0 else { return }
         var buffer = scratch.skeleton

@@ -165,9 +165,10 @@ struct DodaVariantTests {
         // The figures when this test was last changed: a change of the normaliser may raise the
         // share or lower the collisions, not the other way round. (0.688 and 2412 at first;
         // 0.726 and 2410 before two-consonant `~` keywords, whose words now meet: most of the
-        // new pairs are words of two consonants ending alike, such as 7out fish and 7et wall.)
+        // new pairs are words of two consonants ending alike, such as 7out fish and 7et wall;
+        // 3683 before those keys also saw words after the article l-/el-.)
         #expect(f.share >= 0.917)
-        #expect(f.collisions <= 3683)
+        #expect(f.collisions <= 3794)
     }
 }
 
