@@ -81,8 +81,9 @@ public enum NotificationStore {
                 RETURNING n.*
             )
             SELECT n.id, n.recipient_kind, n.recipient, n.template, n.language, n.attempts, n.created_at,
-                   c.reference, c.id, coalesce(e.to_status, c.status), coalesce(e.to_department, c.department),
-                   d.name_fr, d.name_ar, coalesce(e.note, cn.body), n.notice_id
+                   c.reference, c.id AS complaint_id, coalesce(e.to_status, c.status) AS event_status,
+                   coalesce(e.to_department, c.department) AS department, d.name_fr, d.name_ar,
+                   coalesce(e.note, cn.body) AS note, n.notice_id
             FROM claimed n
             JOIN complaints c ON c.id = n.complaint_id
             -- A status event, or (a citizen's reply forwarded to the office) a note.
@@ -92,12 +93,14 @@ public enum NotificationStore {
             ORDER BY n.id
             """, [limit, sender, leaseSeconds, maxAttempts])
         return try result.rows.map { row throws(PostgresError) in
-            ClaimedNotification(id: try row.decode(0), recipientKind: try row.decode(1), recipient: try row.decode(2),
-                                template: try row.decode(3), language: try row.decode(4), attempts: try row.decode(5),
-                                createdAt: try row.decode(6), reference: try row.decode(7), complaintID: try row.decode(8),
-                                eventStatus: try row.decode(9), departmentCode: try row.decode(10),
-                                departmentNameFR: try row.decode(11), departmentNameAR: try row.decode(12),
-                                note: try row.decode(13), noticeID: try row.decode(14))
+            ClaimedNotification(id: try row.decode("id"), recipientKind: try row.decode("recipient_kind"),
+                                recipient: try row.decode("recipient"), template: try row.decode("template"),
+                                language: try row.decode("language"), attempts: try row.decode("attempts"),
+                                createdAt: try row.decode("created_at"), reference: try row.decode("reference"),
+                                complaintID: try row.decode("complaint_id"), eventStatus: try row.decode("event_status"),
+                                departmentCode: try row.decode("department"), departmentNameFR: try row.decode("name_fr"),
+                                departmentNameAR: try row.decode("name_ar"), note: try row.decode("note"),
+                                noticeID: try row.decode("notice_id"))
         }
     }
 
@@ -188,33 +191,35 @@ public enum NotificationStore {
     public static func summary(on db: PostgresConnection, failures: Int) throws(PostgresError) -> NotificationSummary {
         let counts = try db.query("""
             SELECT recipient_kind,
-                   count(*) FILTER (WHERE status = 'pending'),
-                   count(*) FILTER (WHERE status = 'sent'),
-                   count(*) FILTER (WHERE status = 'failed')
+                   count(*) FILTER (WHERE status = 'pending') AS pending,
+                   count(*) FILTER (WHERE status = 'sent') AS sent,
+                   count(*) FILTER (WHERE status = 'failed') AS failed
             FROM notifications GROUP BY recipient_kind ORDER BY recipient_kind
             """).rows.map { row throws(PostgresError) in
-                (kind: try row.decode(0, as: String.self), pending: try row.decode(1, as: Int.self),
-                 sent: try row.decode(2, as: Int.self), failed: try row.decode(3, as: Int.self))
+                (kind: try row.decode("recipient_kind", as: String.self), pending: try row.decode("pending", as: Int.self),
+                 sent: try row.decode("sent", as: Int.self), failed: try row.decode("failed", as: Int.self))
             }
         let oldest: Double? = try db.query("""
             SELECT extract(epoch FROM now() - min(created_at))::float8 FROM notifications WHERE status = 'pending'
             """).single().decode(0)
         let recent = try db.query("""
-            SELECT n.id, c.reference, n.recipient_kind, n.created_at, coalesce(n.last_reply, n.last_error, '')
+            SELECT n.id, c.reference, n.recipient_kind, n.created_at, coalesce(n.last_reply, n.last_error, '') AS error
             FROM notifications n JOIN complaints c ON c.id = n.complaint_id
             WHERE n.status = 'failed'
             ORDER BY n.id DESC LIMIT $1
             """, [failures]).rows.map { row throws(PostgresError) in
-                NotificationSummary.Failure(id: try row.decode(0), reference: try row.decode(1),
-                                            recipientKind: try row.decode(2), at: try row.decode(3), error: try row.decode(4))
+                NotificationSummary.Failure(id: try row.decode("id"), reference: try row.decode("reference"),
+                                            recipientKind: try row.decode("recipient_kind"), at: try row.decode("created_at"),
+                                            error: try row.decode("error"))
             }
         var summary = NotificationSummary(counts: counts, oldestPendingSeconds: oldest, recentFailures: recent)
         summary.returned = try db.query("""
-            SELECT recipient_kind, count(*) FILTER (WHERE status = 'bounced'), count(*) FILTER (WHERE status = 'suppressed')
+            SELECT recipient_kind, count(*) FILTER (WHERE status = 'bounced') AS bounced,
+                   count(*) FILTER (WHERE status = 'suppressed') AS suppressed
             FROM notifications WHERE status IN ('bounced', 'suppressed') GROUP BY recipient_kind ORDER BY recipient_kind
             """).rows.map { row throws(PostgresError) in
-                (kind: try row.decode(0, as: String.self), bounced: try row.decode(1, as: Int.self),
-                 suppressed: try row.decode(2, as: Int.self))
+                (kind: try row.decode("recipient_kind", as: String.self), bounced: try row.decode("bounced", as: Int.self),
+                 suppressed: try row.decode("suppressed", as: Int.self))
             }
         return summary
     }

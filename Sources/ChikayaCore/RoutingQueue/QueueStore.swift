@@ -166,7 +166,7 @@ public enum QueueStore {
         }
         json += "]"
         let result = try db.query(prepared: "routing_duplicate_candidates", """
-            SELECT g.arrondissement, g.department, o.id, o.reference, rd.text_keys::text
+            SELECT g.arrondissement, g.department, o.id, o.reference, rd.text_keys::text AS text_keys
             FROM jsonb_to_recordset($1::jsonb) AS g(arrondissement text, department text)
             CROSS JOIN LATERAL (
                 SELECT c.id, c.reference FROM complaints c
@@ -183,9 +183,9 @@ public enum QueueStore {
         candidates.reserveCapacity(result.count)
         for row in result.rows {
             candidates.append(DuplicateCandidate(
-                group: DuplicateGroup(arrondissement: try row.decode(0), department: try row.decode(1)),
-                complaintID: try row.decode(2), reference: try row.decode(3),
-                textKeys: DuplicateCandidate.parseKeys(try row.decode(4, as: String.self))))
+                group: DuplicateGroup(arrondissement: try row.decode("arrondissement"), department: try row.decode("department")),
+                complaintID: try row.decode("id"), reference: try row.decode("reference"),
+                textKeys: DuplicateCandidate.parseKeys(try row.decode("text_keys", as: String.self))))
         }
         return candidates
     }
