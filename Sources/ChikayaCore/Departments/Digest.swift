@@ -49,7 +49,7 @@ public struct Digest: Sendable {
     /// The digest email of one office.
     public func message(for office: DigestOffice, recipient: String, templates: MailTemplates,
                         from: MailboxAddress) throws -> MIMEMessage {
-        let language = templates.languages.contains(office.workingLanguage) ? office.workingLanguage : "fr"
+        let language = templates.language(office.workingLanguage, otherwise: "fr")
         let (new, open, late) = Self.lists(office)
         let none = language == "ar" ? "(لا شيء)" : "(aucune)"
         let rendered = try templates.render("department_digest", language: language, values: [

@@ -36,12 +36,10 @@ public struct CitizenMailRenderer: Sendable {
     ]
 
     public func language(of notification: ClaimedNotification) -> String {
-        if let language = notification.language, templates.languages.contains(language) { return language }
-        return defaultLanguage
+        templates.language(notification.language, otherwise: defaultLanguage)
     }
 
-    /// The message, with a Message-ID fixed by the notification's id so a resend after a crash
-    /// carries the same one.
+    /// The message, with a Message-ID fixed by the notification's id (`outboxMessage`).
     public func message(for notification: ClaimedNotification) throws -> MIMEMessage {
         let language = language(of: notification)
         let department = language == "ar" ? notification.departmentNameAR : notification.departmentNameFR
@@ -52,11 +50,8 @@ public struct CitizenMailRenderer: Sendable {
             "note": notification.note ?? "",
             "tracking_url": trackingURL + notification.reference,
         ]
-        let rendered = try templates.render(notification.template, language: language, values: values)
-        var message = MIMEMessage(from: from, to: [MailboxAddress(notification.recipient)], subject: rendered.subject,
-                                  textBody: rendered.text, htmlBody: rendered.html, language: language,
-                                  messageIDDomain: messageIDDomain)
-        message.messageID = "<n\(notification.id).\(notification.reference.lowercased())@\(messageIDDomain)>"
+        var message = try templates.outboxMessage(for: notification, reference: notification.reference, language: language,
+                                                  values: values, from: from, messageIDDomain: messageIDDomain)
         // Every email about one complaint threads under the first one.
         let thread = "<\(notification.reference.lowercased())@\(messageIDDomain)>"
         message.inReplyTo = thread

@@ -28,7 +28,7 @@ public struct DepartmentMailRenderer: Sendable {
     }
 
     public func message(for notification: ClaimedNotification, delivery: DepartmentDelivery) throws -> MIMEMessage {
-        let language = notification.language.flatMap { templates.languages.contains($0) ? $0 : nil } ?? "fr"
+        let language = templates.language(notification.language, otherwise: "fr")
         let arabic = language == "ar"
         var values = [
             "reference": delivery.reference,
@@ -45,12 +45,9 @@ public struct DepartmentMailRenderer: Sendable {
         // Personal data only for a complaint that is not anonymous; the query already blanks it.
         values["citizen"] = delivery.anonymous ? "" : [delivery.citizenName, delivery.citizenEmail, delivery.citizenPhone]
             .compactMap { $0?.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }.joined(separator: ", ")
-        let rendered = try templates.render(notification.template, language: language, values: values)
-        var message = MIMEMessage(from: from, to: [MailboxAddress(notification.recipient)], subject: rendered.subject,
-                                  textBody: rendered.text, htmlBody: rendered.html, language: language,
-                                  messageIDDomain: messageIDDomain)
+        var message = try templates.outboxMessage(for: notification, reference: delivery.reference, language: language,
+                                                  values: values, from: from, messageIDDomain: messageIDDomain)
         message.replyTo = delivery.replyTo.map { MailboxAddress($0) } ?? from
-        message.messageID = "<n\(notification.id).\(delivery.reference.lowercased())@\(messageIDDomain)>"
         // The office's thread for this complaint, apart from the citizen's (another mailbox anyway).
         let thread = "<dept.\(delivery.reference.lowercased())@\(messageIDDomain)>"
         message.inReplyTo = thread

@@ -22,7 +22,7 @@ public struct InboundNoticeRenderer: Sendable {
     }
 
     public func message(for notification: ClaimedNotification, notice: InboundNotice) throws -> MIMEMessage {
-        let language = notification.language.flatMap { templates.languages.contains($0) ? $0 : nil } ?? "fr"
+        let language = templates.language(notification.language, otherwise: "fr")
         let arabic = language == "ar"
         let department = (arabic ? notice.departmentNameAR : notice.departmentNameFR) ?? notice.department ?? "-"
         var values = ["reference": notice.reference, "department": department]
@@ -39,11 +39,8 @@ public struct InboundNoticeRenderer: Sendable {
             values["command"] = Self.commandLabel(notice.command ?? "none", arabic: arabic)
             values["result"] = Self.result(notice, arabic: arabic)
         }
-        let rendered = try templates.render(notification.template, language: language, values: values)
-        var message = MIMEMessage(from: from, to: [MailboxAddress(notification.recipient)], subject: rendered.subject,
-                                  textBody: rendered.text, htmlBody: rendered.html, language: language,
-                                  messageIDDomain: messageIDDomain)
-        message.messageID = "<n\(notification.id).\(notice.reference.lowercased())@\(messageIDDomain)>"
+        var message = try templates.outboxMessage(for: notification, reference: notice.reference, language: language,
+                                                  values: values, from: from, messageIDDomain: messageIDDomain)
         // The answer sits in the office's thread for this complaint, under the message it answers
         // when that message's id is one we can repeat safely.
         let thread = "<dept.\(notice.reference.lowercased())@\(messageIDDomain)>"
