@@ -53,52 +53,66 @@ struct FaultProofIntegrationTests {
         #expect(Set(ids).count == expected, "none twice (by Message-ID)")
     }
 
+    /// A relay started with `relayOptions` (FaultyRelay's), and 20 complaints routed in a
+    /// database of their own: their notifications wait for a notifier to send them through it.
+    struct RelayProof {
+        let relay: FaultyRelay
+        let fixture: RoutingFixture
+        let db: PostgresConnection
+        let expected: Int
+    }
+
+    /// The database is the caller's to drop (`fixture.database.drop()`), once this returns.
+    func routedBehindRelay(_ label: String, relayOptions: [String]) throws -> RelayProof {
+        let relay = try FaultyRelay(relayOptions)
+        try relay.start()
+        let fixture = try RoutingFixture(label, extraEnvironment: ["CHIKAYA_SMTP_URL": relay.url(),
+                                                                   "CHIKAYA_NOTIFIER_RETRY_BASE_SECONDS": "0.5"])
+        do {
+            try fixture.submit(count: 20)
+            try fixture.expectSuccess(["worker", "--drain"])
+            let db = try fixture.database.connect()
+            return RelayProof(relay: relay, fixture: fixture, db: db,
+                              expected: try fixture.count("SELECT count(*) FROM notifications", on: db))
+        } catch {
+            fixture.database.drop()
+            throw error
+        }
+    }
+
+    /// Runs one notifier until every notification of `proof` is sent, then stops it.
+    @discardableResult
+    func sendAll(_ proof: RelayProof, sourceLocation: SourceLocation = #_sourceLocation) throws -> ChikayaBinary.Outcome {
+        let notifier = try proof.fixture.start(["notifier"])
+        #expect(try proof.fixture.eventually(timeout: 60) {
+            try proof.fixture.count("SELECT count(*) FROM notifications WHERE status = 'sent'", on: proof.db) == proof.expected
+        }, sourceLocation: sourceLocation)
+        return proof.fixture.stop(notifier, sourceLocation: sourceLocation)
+    }
+
     @Test("421 from the relay in the middle of a session: the next message goes again on a new session")
     func relaySays421MidSession() throws {
-        let relay = try FaultyRelay(["--421-after", "1"])
-        try relay.start()
-        let fixture = try RoutingFixture("relay421", extraEnvironment: ["CHIKAYA_SMTP_URL": relay.url(),
-                                                                        "CHIKAYA_NOTIFIER_RETRY_BASE_SECONDS": "0.5"])
-        defer { fixture.database.drop() }
-        try fixture.submit(count: 20)
-        try fixture.expectSuccess(["worker", "--drain"])
-        let db = try fixture.database.connect()
-        let expected = try fixture.count("SELECT count(*) FROM notifications", on: db)
+        let proof = try routedBehindRelay("relay421", relayOptions: ["--421-after", "1"])
+        defer { proof.fixture.database.drop() }
+        let expected = proof.expected
         #expect(expected == 6)
-        let notifier = try fixture.start(["notifier"])
-        #expect(try fixture.eventually(timeout: 60) {
-            try fixture.count("SELECT count(*) FROM notifications WHERE status = 'sent'", on: db) == expected
-        })
-        notifier.signal(SIGTERM)
-        #expect(notifier.wait(timeout: 30).status == 0)
-        let ids = messageIDs(relay.acceptedMessages())
+        try sendAll(proof)
+        let ids = messageIDs(proof.relay.acceptedMessages())
         #expect(ids.count == expected)
         #expect(Set(ids).count == expected)
-        let recorded: [String] = try db.query("SELECT message_id FROM notifications ORDER BY id").rows.map { try $0.decode(0) }
+        let recorded: [String] = try proof.db.query("SELECT message_id FROM notifications ORDER BY id").rows.map { try $0.decode(0) }
         #expect(Set(recorded) == Set(ids), "the Message-ID recorded is the one delivered")
     }
 
     @Test("a relay that hangs up right after the final dot: the message is sent again with the same Message-ID")
     func relayHangsUpAfterFinalDot() throws {
-        let relay = try FaultyRelay(["--close-after-dot", "2"])
-        try relay.start()
-        let fixture = try RoutingFixture("relaydot", extraEnvironment: ["CHIKAYA_SMTP_URL": relay.url(),
-                                                                        "CHIKAYA_NOTIFIER_RETRY_BASE_SECONDS": "0.5"])
-        defer { fixture.database.drop() }
-        try fixture.submit(count: 20)
-        try fixture.expectSuccess(["worker", "--drain"])
-        let db = try fixture.database.connect()
-        let expected = try fixture.count("SELECT count(*) FROM notifications", on: db)
-        let notifier = try fixture.start(["notifier"])
-        #expect(try fixture.eventually(timeout: 60) {
-            try fixture.count("SELECT count(*) FROM notifications WHERE status = 'sent'", on: db) == expected
-        })
-        notifier.signal(SIGTERM)
-        let outcome = notifier.wait(timeout: 30)
-        #expect(outcome.status == 0)
+        let proof = try routedBehindRelay("relaydot", relayOptions: ["--close-after-dot", "2"])
+        defer { proof.fixture.database.drop() }
+        let expected = proof.expected
+        let outcome = try sendAll(proof)
         #expect(outcome.stderr.contains("event=notification_retry") && outcome.stderr.contains("kind=connectionClosed"))
-        let attempted = relay.attemptedMessageIDs()
-        let accepted = messageIDs(relay.acceptedMessages())
+        let attempted = proof.relay.attemptedMessageIDs()
+        let accepted = messageIDs(proof.relay.acceptedMessages())
         #expect(attempted.count == expected + 2, "\(attempted)")
         let repeated = Set(attempted.filter { id in attempted.filter { $0 == id }.count == 2 })
         #expect(repeated.count == 2, "the two cut-off messages were sent again under the same Message-ID")

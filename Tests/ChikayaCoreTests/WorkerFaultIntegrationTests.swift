@@ -7,6 +7,15 @@ import TestSupport
 /// PostgreSQL cluster.
 @Suite("Worker under faults (real PostgreSQL)", .enabled(if: TestDatabase.available))
 struct WorkerFaultIntegrationTests {
+    /// A second session that begins a transaction and runs `lockSQL` (a `FOR UPDATE`), as a
+    /// department's system editing a complaint would; it holds the lock until ROLLBACK.
+    func holdLock(in fixture: RoutingFixture, _ lockSQL: String,
+                  _ parameters: [(any PostgresBindable)?] = []) throws -> (session: PostgresConnection, locked: PostgresResult) {
+        let session = try fixture.database.connect()
+        try session.executeScript("BEGIN")
+        return (session, try session.query(lockSQL, parameters))
+    }
+
     @Test("one complaint locked elsewhere: the others are routed at once, none dies, it follows once free")
     func lockedComplaintIsIsolated() throws {
         // Two attempts only: counting the lock waits as attempts would kill them within the test.
@@ -14,9 +23,8 @@ struct WorkerFaultIntegrationTests {
         defer { fixture.database.drop() }
         try fixture.submit(count: 50)
         let db = try fixture.database.connect()
-        let other = try fixture.database.connect()
-        try other.executeScript("BEGIN")
-        let locked: Int64 = try other.query("SELECT id FROM complaints ORDER BY id LIMIT 1 FOR UPDATE").single().decode(0)
+        let (other, result) = try holdLock(in: fixture, "SELECT id FROM complaints ORDER BY id LIMIT 1 FOR UPDATE")
+        let locked: Int64 = try result.single().decode(0)
         let lockedAt = Date()
         let worker = try fixture.start(["worker", "--concurrency", "1"])
         // While the lock is held: a batch that waited on it would fail after lock_timeout (10 s)
@@ -36,9 +44,7 @@ struct WorkerFaultIntegrationTests {
         #expect(try fixture.eventually(timeout: 15) {
             try fixture.count("SELECT count(*) FROM routing_decisions", on: db) == 50
         }, "the locked complaint is routed once the lock is gone")
-        worker.signal(SIGTERM)
-        let outcome = worker.wait(timeout: 30)
-        #expect(outcome.status == 0)
+        fixture.stop(worker)
         #expect(try fixture.count("SELECT count(*) FROM routing_queue", on: db) == 0)
         try fixture.expectAllRoutedOnce(50, on: db)
         // The batches did link repeats (the texts come back every five complaints): the case
@@ -57,9 +63,7 @@ struct WorkerFaultIntegrationTests {
         let original: Int64 = try db.query("SELECT id FROM complaints").single().decode(0)
 
         // A department's system holds the assigned complaint (FOR UPDATE, as an edit form would).
-        let other = try fixture.database.connect()
-        try other.executeScript("BEGIN")
-        try other.query("SELECT id FROM complaints WHERE id = $1 FOR UPDATE", [original])
+        let (other, _) = try holdLock(in: fixture, "SELECT id FROM complaints WHERE id = $1 FOR UPDATE", [original])
         let lockedAt = Date()
         try fixture.expectSuccess(["submit", "--text", text, "--arrondissement", "anfa"])
         let worker = try fixture.start(["worker", "--concurrency", "1"])
@@ -80,9 +84,7 @@ struct WorkerFaultIntegrationTests {
         #expect(try fixture.eventually(timeout: 30) {
             try fixture.count("SELECT count(*) FROM routing_decisions WHERE duplicate_of = \(original)", on: db) == 1
         }, "the next repeat is linked to the original")
-        worker.signal(SIGTERM)
-        let outcome = worker.wait(timeout: 30)
-        #expect(outcome.status == 0)
+        let outcome = fixture.stop(worker)
         #expect(outcome.stderr.contains("event=duplicate_links_dropped"), "\(outcome.stderr.suffix(2_000))")
         try fixture.expectAllRoutedOnce(3, on: db)
     }
@@ -133,9 +135,7 @@ struct WorkerFaultIntegrationTests {
         let after = try fixture.expectSuccess(["queue", "status"])
         #expect(!after.stdout.contains("rules refused"), "\(after.stdout)")
 
-        worker.signal(SIGTERM)
-        let outcome = worker.wait(timeout: 30)
-        #expect(outcome.status == 0)
+        let outcome = fixture.stop(worker)
         #expect(outcome.stderr.contains("event=rules_publication_refused"), "\(outcome.stderr.suffix(2_000))")
         #expect(outcome.stderr.contains("version=broken-1"))
     }

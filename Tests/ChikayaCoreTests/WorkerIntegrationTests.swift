@@ -60,6 +60,15 @@ struct RoutingFixture {
         try expectSuccess(["submit", "--file", path, "--quiet"])
     }
 
+    /// Stops a worker or notifier with SIGTERM and expects it to end cleanly within 30 s.
+    @discardableResult
+    func stop(_ child: ChikayaBinary.Child, sourceLocation: SourceLocation = #_sourceLocation) -> ChikayaBinary.Outcome {
+        child.signal(SIGTERM)
+        let outcome = child.wait(timeout: 30)
+        #expect(outcome.status == 0, "\(outcome.stderr.suffix(1_000))", sourceLocation: sourceLocation)
+        return outcome
+    }
+
     func count(_ sql: String, on db: PostgresConnection) throws -> Int {
         try db.query(sql).single().decode(0, as: Int.self)
     }
