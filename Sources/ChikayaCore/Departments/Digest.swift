@@ -99,12 +99,8 @@ public struct Digest: Sendable {
                 continue
             }
             do {
-                if connection == nil || connection?.isUsable == false {
-                    connection?.close()
-                    connection = try SMTPConnection(configuration: smtp, tls: tls)
-                }
-                guard let live = connection else { throw SMTPError(.unusableConnection, phase: "connect") }
-                let reply = try live.send(message.envelope, data: data)
+                let reply = try SMTPConnection.reusing(&connection, configuration: smtp, tls: tls).connection
+                    .send(message.envelope, data: data)
                 try DigestStore.markSent(department: office.department, office: office.office, day: day, token: token,
                                          messageID: message.messageID, reply: reply.description, on: db)
                 results.append((office, .sent(recipient: recipient)))
