@@ -16,6 +16,7 @@
 # TLS with a certificate made by openssl at start (valid for 127.0.0.1 and localhost). Settings
 # favour speed over durability (fsync off...) unless
 # PG_CLUSTER_DURABLE=1 (the benchmarks: fsync and synchronous_commit on, as in service).
+# PG_CLUSTER_SETTINGS: more lines for the server's configuration (a benchmark's diagnostics).
 # The database superuser is the role `chikaya` (PG_CLUSTER_USER to change it).
 #
 # After start, exported:
@@ -170,6 +171,7 @@ ssl_key_file = '$_PG_CLUSTER_DIR/tls/server.key'
 $durability
 max_connections = 200
 shared_buffers = 64MB
+${PG_CLUSTER_SETTINGS:-}
 CONF
     ((EUID != 0)) || chown postgres: "$_PG_DATA/chikaya.conf"
     grep -qxF "include_if_exists = 'chikaya.conf'" "$_PG_DATA/postgresql.conf" ||
