@@ -176,7 +176,7 @@ struct RoutingLoop {
                     if woken.contains(where: { $0.channel == "chikaya_rules" }) { checkRules = true }
                     continue
                 }
-                try route(batch, classifier: active, rulesVersion: rulesVersion, on: db)
+                try route(batch, classifier: active, rulesVersion: rulesVersion, claimSeconds: monotonicNow() - claimStarted, on: db)
             } catch {
                 if database.recover(from: error) { continue }
                 logger.error("loop_error", [("loop", id), ("error", "\(error)")])
@@ -193,7 +193,7 @@ struct RoutingLoop {
     /// back to the queue without counting an attempt, so one complaint held elsewhere neither
     /// delays the others nor drives anything to the dead letters.
     private func route(_ batch: [ClaimedComplaint], classifier: Classifier, rulesVersion: String,
-                       on db: PostgresConnection) throws {
+                       claimSeconds: Double, on db: PostgresConnection) throws {
         let started = monotonicNow()
         var outcomes: [RoutingOutcome] = []
         var failures: [(ClaimedComplaint, String)] = []
@@ -276,6 +276,7 @@ struct RoutingLoop {
         RoutingMetrics.shared.batchFinished(outcomes, failedIDs: failures.map(\.0.id), since: started)
         logger.info("batch_routed", [("loop", id), ("claimed", batch.count), ("decided", written),
                                      ("failed", failures.count), ("blocked", blocked.count),
+                                     ("claim_ms", String(format: "%.1f", claimSeconds * 1000)),
                                      ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
     }
 
