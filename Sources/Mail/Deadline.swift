@@ -17,6 +17,13 @@ struct Deadline {
         return Int32(clamping: (nanoseconds - now + 999_999) / 1_000_000)
     }
 
+    /// Seconds left; 0 once passed.
+    var remainingSeconds: Double {
+        let now = Self.now()
+        guard nanoseconds > now else { return 0 }
+        return Double(nanoseconds - now) / 1_000_000_000
+    }
+
     private static func now() -> UInt64 {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)

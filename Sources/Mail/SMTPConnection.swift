@@ -147,21 +147,128 @@ public final class SMTPConnection {
         guard isUsable else {
             throw SMTPError(.unusableConnection, phase: "MAIL", detail: "this connection failed earlier or was closed; open a new one")
         }
+        let message = try prepare(envelope, data: data)
+        let timeouts = configuration.timeouts
+        let enveloping = clock.now
+        if pipelines {
+            try io { () throws(SMTPError) in try channel.write(message.commands, timeout: limited(timeouts.command), phase: "MAIL") }
+            if let refusal = try readEnvelopeReplies(message) { throw refusal }
+        } else {
+            try sendEnvelopeInTurn(message)
+        }
+        observed("envelope", since: enveloping)
+        let sending = clock.now
+        try writeData(message.stream, then: [])
+        let final = try readFinalReply()
+        guard final.isPositiveCompletion else {
+            throw SMTPError(.rejected, phase: "end of data", reply: final)
+        }
+        observed("data", since: sending)
+        return final
+    }
+
+    /// Sends several messages over this session, one outcome per message in the same order.
+    ///
+    /// With PIPELINING (RFC 2920 §3.1 lets the message content start a group) each message's
+    /// content goes in one write with the next message's MAIL, RCPT and DATA: one round trip a
+    /// message instead of two. Without it, the messages go one after the other as `send` does.
+    /// Once a failure ends the session, the messages after it are `notSent`: the server never saw
+    /// their content, so they can go again on another connection. With `within`, every phase's
+    /// timeout is cut so that the whole group ends within that many seconds (a lease on the group
+    /// can then be sized for it); what the cut interrupts fails as a timeout.
+    public func send(group messages: [(envelope: Envelope, data: [UInt8])], within budget: Double? = nil) -> [SMTPDeliveryOutcome] {
+        var outcomes = [SMTPDeliveryOutcome](repeating: .notSent, count: messages.count)
+        guard isUsable else {
+            if !outcomes.isEmpty {
+                outcomes[0] = .failed(SMTPError(.unusableConnection, phase: "MAIL",
+                                                detail: "this connection failed earlier or was closed; open a new one"))
+            }
+            return outcomes
+        }
+        groupDeadline = budget.map { Deadline(secondsFromNow: $0) }
+        defer { groupDeadline = nil }
+        var prepared: [(index: Int, message: PreparedMessage)] = []
+        prepared.reserveCapacity(messages.count)
+        for (index, item) in messages.enumerated() {
+            do { prepared.append((index, try prepare(item.envelope, data: item.data))) } catch { outcomes[index] = .failed(error) }
+        }
+        guard pipelines else {
+            for (index, message) in prepared {
+                do {
+                    try sendEnvelopeInTurn(message)
+                    try writeData(message.stream, then: [])
+                    let final = try readFinalReply()
+                    outcomes[index] = final.isPositiveCompletion ? .accepted(final)
+                        : .failed(SMTPError(.rejected, phase: "end of data", reply: final))
+                } catch {
+                    outcomes[index] = .failed(error)
+                }
+                if !isUsable { break }
+            }
+            return outcomes
+        }
+        let timeouts = configuration.timeouts
+        var envelopeWritten = false
+        for (position, (index, message)) in prepared.enumerated() {
+            do {
+                if !envelopeWritten {
+                    try io { () throws(SMTPError) in try channel.write(message.commands, timeout: limited(timeouts.command), phase: "MAIL") }
+                }
+                envelopeWritten = false
+                if let refusal = try readEnvelopeReplies(message) {
+                    outcomes[index] = .failed(refusal)
+                    if !isUsable { break }
+                    continue
+                }
+                let next = position + 1 < prepared.count ? prepared[position + 1].message.commands : []
+                try writeData(message.stream, then: next)
+                envelopeWritten = !next.isEmpty
+                let final = try readFinalReply()
+                outcomes[index] = final.isPositiveCompletion ? .accepted(final)
+                    : .failed(SMTPError(.rejected, phase: "end of data", reply: final))
+            } catch {
+                outcomes[index] = .failed(error)
+                break
+            }
+            if !isUsable { break }
+        }
+        return outcomes
+    }
+
+    /// A message checked and encoded for the wire, with its MAIL, RCPT and DATA lines.
+    private struct PreparedMessage {
+        let mail: String
+        let recipients: [String]
+        /// MAIL, every RCPT and DATA, each with its CR LF, for one pipelined write.
+        let commands: [UInt8]
+        let stream: [UInt8]
+    }
+
+    private var pipelines: Bool { usePipelining && extensions.offers("PIPELINING") }
+
+    /// Addresses already found valid on this session: a sender that writes the same return path
+    /// on every message checks it once (it was an eighth of `mail send-test`'s instructions).
+    private var validAddresses: Set<String> = []
+
+    private func prepare(_ envelope: Envelope, data: [UInt8]) throws(SMTPError) -> PreparedMessage {
         guard !envelope.recipients.isEmpty else {
             throw SMTPError(.invalidAddress, phase: "RCPT", detail: "no recipient")
         }
+        var needsUTF8 = false
         for address in (envelope.sender.isEmpty ? [] : [envelope.sender]) + envelope.recipients {
+            if EmailAddress.requiresSMTPUTF8(address) { needsUTF8 = true }
+            guard !validAddresses.contains(address) else { continue }
             do { try EmailAddress.validate(address) } catch {
                 throw SMTPError(.invalidAddress, phase: address == envelope.sender ? "MAIL" : "RCPT", detail: error.description)
             }
+            if validAddresses.count >= 256 { validAddresses.removeAll(keepingCapacity: true) }
+            validAddresses.insert(address)
         }
-        let needsUTF8 = ([envelope.sender] + envelope.recipients).contains(where: EmailAddress.requiresSMTPUTF8)
         if needsUTF8 && !extensions.offers("SMTPUTF8") {
             throw SMTPError(.needsSMTPUTF8, phase: "MAIL", detail: "an address is not ASCII and the server does not offer SMTPUTF8")
         }
         let has8Bit = data.contains { $0 >= 128 }
-        let offers8Bit = extensions.offers("8BITMIME")
-        if has8Bit && !offers8Bit {
+        if has8Bit && !extensions.offers("8BITMIME") {
             throw SMTPError(.needs8BitMIME, phase: "MAIL", detail: "the message has 8-bit octets and the server does not offer 8BITMIME")
         }
         if let limit = extensions.sizeLimit, data.count > limit {
@@ -171,82 +278,105 @@ public final class SMTPConnection {
         do { stream = try SMTPDataEncoder.encode(data) } catch {
             throw SMTPError(.invalidMessage, phase: "DATA", detail: "line \(error.lineNumber) is longer than 998 octets")
         }
-
         var mail = "MAIL FROM:<\(envelope.sender)>"
         if extensions.offers("SIZE") { mail += " SIZE=\(data.count)" }
         if has8Bit { mail += " BODY=8BITMIME" }
         if needsUTF8 { mail += " SMTPUTF8" }
         let recipients = envelope.recipients.map { "RCPT TO:<\($0)>" }
-        let timeouts = configuration.timeouts
-        let enveloping = clock.now
+        var commands: [UInt8] = []
+        for line in [mail] + recipients + ["DATA"] {
+            commands.append(contentsOf: line.utf8)
+            commands.append(contentsOf: [13, 10])
+        }
+        return PreparedMessage(mail: mail, recipients: recipients, commands: commands, stream: stream)
+    }
 
-        if usePipelining && extensions.offers("PIPELINING") {
-            // RFC 2920: MAIL, every RCPT and DATA go in one write; replies come back in order.
-            let batch = ([mail] + recipients + ["DATA"]).map { $0 + "\r\n" }.joined()
-            try io { () throws(SMTPError) in try channel.write(Array(batch.utf8), timeout: timeouts.command, phase: "MAIL") }
-            let mailReply = try readReply(timeout: timeouts.command, phase: "MAIL")
-            var refused: (reply: SMTPReply, phase: String)? = mailReply.isPositiveCompletion ? nil : (mailReply, "MAIL")
-            for _ in recipients {
-                let reply = try readReply(timeout: timeouts.command, phase: "RCPT")
-                if refused == nil && !reply.isPositiveCompletion { refused = (reply, "RCPT") }
-            }
-            let dataReply = try readReply(timeout: timeouts.dataInitiation, phase: "DATA")
-            if let refused {
-                if dataReply.code == 354 {
-                    // The server would take a body for the recipients it accepted; the only way
-                    // to send nobody a partial delivery is to drop the session.
-                    abandon()
-                } else {
-                    reset()
-                }
-                throw SMTPError(.rejected, phase: refused.phase, reply: refused.reply)
-            }
-            guard dataReply.code == 354 else {
+    /// Reads the replies to a pipelined MAIL, RCPT... and DATA. Returns the refusal when the
+    /// server will not take the message (after ending the transaction), nil on 354.
+    private func readEnvelopeReplies(_ message: PreparedMessage) throws(SMTPError) -> SMTPError? {
+        let timeouts = configuration.timeouts
+        let mailReply = try readReply(timeout: timeouts.command, phase: "MAIL")
+        var refused: (reply: SMTPReply, phase: String)? = mailReply.isPositiveCompletion ? nil : (mailReply, "MAIL")
+        for _ in message.recipients {
+            let reply = try readReply(timeout: timeouts.command, phase: "RCPT")
+            if refused == nil && !reply.isPositiveCompletion { refused = (reply, "RCPT") }
+        }
+        let dataReply = try readReply(timeout: timeouts.dataInitiation, phase: "DATA")
+        if let refused {
+            if dataReply.code == 354 {
+                // The server would take a body for the recipients it accepted; the only way
+                // to send nobody a partial delivery is to drop the session.
+                abandon()
+            } else {
                 reset()
-                throw SMTPError(.rejected, phase: "DATA", reply: dataReply)
             }
-        } else {
-            let mailReply = try command(mail, timeout: timeouts.command, phase: "MAIL")
-            guard mailReply.isPositiveCompletion else {
+            return SMTPError(.rejected, phase: refused.phase, reply: refused.reply)
+        }
+        guard dataReply.code == 354 else {
+            reset()
+            return SMTPError(.rejected, phase: "DATA", reply: dataReply)
+        }
+        return nil
+    }
+
+    /// MAIL, each RCPT and DATA one at a time, for a server without PIPELINING.
+    private func sendEnvelopeInTurn(_ message: PreparedMessage) throws(SMTPError) {
+        let timeouts = configuration.timeouts
+        let mailReply = try command(message.mail, timeout: timeouts.command, phase: "MAIL")
+        guard mailReply.isPositiveCompletion else {
+            reset()
+            throw SMTPError(.rejected, phase: "MAIL", reply: mailReply)
+        }
+        for recipient in message.recipients {
+            let reply = try command(recipient, timeout: timeouts.command, phase: "RCPT")
+            guard reply.isPositiveCompletion else {
                 reset()
-                throw SMTPError(.rejected, phase: "MAIL", reply: mailReply)
-            }
-            for recipient in recipients {
-                let reply = try command(recipient, timeout: timeouts.command, phase: "RCPT")
-                guard reply.isPositiveCompletion else {
-                    reset()
-                    throw SMTPError(.rejected, phase: "RCPT", reply: reply)
-                }
-            }
-            let dataReply = try command("DATA", timeout: timeouts.dataInitiation, phase: "DATA")
-            guard dataReply.code == 354 else {
-                reset()
-                throw SMTPError(.rejected, phase: "DATA", reply: dataReply)
+                throw SMTPError(.rejected, phase: "RCPT", reply: reply)
             }
         }
+        let dataReply = try command("DATA", timeout: timeouts.dataInitiation, phase: "DATA")
+        guard dataReply.code == 354 else {
+            reset()
+            throw SMTPError(.rejected, phase: "DATA", reply: dataReply)
+        }
+    }
 
-        observed("envelope", since: enveloping)
-        let sending = clock.now
+    /// The dot-stuffed message in blocks of 64 KiB, `next` (the following message's pipelined
+    /// commands) in the same write as the last block.
+    private func writeData(_ stream: [UInt8], then next: [UInt8]) throws(SMTPError) {
+        let timeout = configuration.timeouts.dataBlock
         let blockSize = 64 * 1024
+        if stream.count <= blockSize {
+            let bytes = next.isEmpty ? stream : stream + next
+            try io { () throws(SMTPError) in try channel.write(bytes, timeout: limited(timeout), phase: "message data") }
+            return
+        }
         var offset = 0
         while offset < stream.count {
             let end = min(offset + blockSize, stream.count)
-            let block = Array(stream[offset..<end])
-            try io { () throws(SMTPError) in try channel.write(block, timeout: timeouts.dataBlock, phase: "message data") }
+            var block = Array(stream[offset..<end])
+            if end == stream.count { block += next }
+            try io { () throws(SMTPError) in try channel.write(block, timeout: limited(timeout), phase: "message data") }
             offset = end
         }
-        let final: SMTPReply
+    }
+
+    /// The reply to the final dot; when it does not come, nobody knows whether the server kept the message.
+    private func readFinalReply() throws(SMTPError) -> SMTPReply {
         do {
-            final = try readReply(timeout: timeouts.dataTermination, phase: "end of data")
+            return try readReply(timeout: configuration.timeouts.dataTermination, phase: "end of data")
         } catch {
             throw SMTPError(error.kind, phase: error.phase, reply: error.reply,
                             detail: error.detail + " (the message may or may not have been delivered)")
         }
-        guard final.isPositiveCompletion else {
-            throw SMTPError(.rejected, phase: "end of data", reply: final)
-        }
-        observed("data", since: sending)
-        return final
+    }
+
+    /// While a group is sent `within` a budget, every timeout ends by the budget's end.
+    private var groupDeadline: Deadline?
+
+    private func limited(_ timeout: Double) -> Double {
+        guard let groupDeadline else { return timeout }
+        return min(timeout, groupDeadline.remainingSeconds)
     }
 
     /// QUIT, politely; the socket is closed whatever the server does.
@@ -264,13 +394,13 @@ public final class SMTPConnection {
     // MARK: - plumbing
 
     private func command(_ line: String, timeout: Double, phase: String) throws(SMTPError) -> SMTPReply {
-        try io { () throws(SMTPError) in try channel.write(Array((line + "\r\n").utf8), timeout: timeout, phase: phase) }
+        try io { () throws(SMTPError) in try channel.write(Array((line + "\r\n").utf8), timeout: limited(timeout), phase: phase) }
         return try readReply(timeout: timeout, phase: phase)
     }
 
     /// One whole reply. A 421 means the server is closing: the session is over.
     private func readReply(timeout: Double, phase: String) throws(SMTPError) -> SMTPReply {
-        let deadline = Deadline(secondsFromNow: timeout)
+        let deadline = Deadline(secondsFromNow: limited(timeout))
         var parser = SMTPReplyParser()
         while true {
             let line = try io { () throws(SMTPError) in try channel.readLine(deadline: deadline, phase: phase) }
@@ -309,4 +439,13 @@ public final class SMTPConnection {
             throw error
         }
     }
+}
+
+/// What became of one message of a group sent with `SMTPConnection.send(group:within:)`.
+public enum SMTPDeliveryOutcome: Sendable {
+    /// The server took it: its reply to the final dot.
+    case accepted(SMTPReply)
+    case failed(SMTPError)
+    /// Never offered to the server: an earlier message's failure ended the session first.
+    case notSent
 }

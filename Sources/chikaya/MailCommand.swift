@@ -76,19 +76,33 @@ enum MailCommand: Command {
         var sent = 0
         var octets = 0
         defer { connection.close() }
-        for _ in 0..<count {
-            let message = MIMEMessage(from: MailboxAddress(from), to: [MailboxAddress(to)], subject: rendered.subject,
-                                      textBody: rendered.text, htmlBody: rendered.html, language: language,
-                                      messageIDDomain: MailboxAddress(from).messageIDDomain)
-            do {
-                let data = try message.render(date: Date())
-                octets = data.count
-                try connection.send(message.envelope, data: data)
-                sent += 1
-            } catch let error as SMTPError {
-                throw CLIError.unavailable("mail send-test: after \(sent) sent: \(error)")
-            } catch {
-                throw CLIError.dataError("mail send-test: \(error)")
+        // Groups of up to 100 messages, each group one pipelined stream (one round trip a
+        // message), as the notifier sends its batches.
+        let sender = MailboxAddress(from)
+        let recipient = MailboxAddress(to)
+        let domain = sender.messageIDDomain
+        var group: [(envelope: Envelope, data: [UInt8])] = []
+        group.reserveCapacity(100)
+        while sent < count {
+            group.removeAll(keepingCapacity: true)
+            for _ in 0..<min(100, count - sent) {
+                let message = MIMEMessage(from: sender, to: [recipient], subject: rendered.subject,
+                                          textBody: rendered.text, htmlBody: rendered.html, language: language,
+                                          messageIDDomain: domain)
+                do {
+                    let data = try message.render(date: Date())
+                    octets = data.count
+                    group.append((message.envelope, data))
+                } catch {
+                    throw CLIError.dataError("mail send-test: \(error)")
+                }
+            }
+            for outcome in connection.send(group: group) {
+                switch outcome {
+                case .accepted: sent += 1
+                case .failed(let error): throw CLIError.unavailable("mail send-test: after \(sent) sent: \(error)")
+                case .notSent: throw CLIError.unavailable("mail send-test: after \(sent) sent: the session ended")
+                }
             }
         }
         let elapsed = Date().timeIntervalSince(started)

@@ -139,6 +139,68 @@ import Testing
         connection.close()
         #expect(peer.finish().commands.count == 2)
     }
+
+    static let pipelining = ScriptedPeer.Step.send("250-peer.test\r\n250 PIPELINING")
+
+    @Test func groupSendsEachContentWithTheNextEnvelopeAndGoesOnAfterARefusal() throws {
+        // The peer reads the second message's MAIL before it answers the first one's dot: the
+        // client wrote them together. The second is refused (no 354, so RSET), the third goes.
+        let peer = try ScriptedPeer([Self.greeting, .expect("EHLO"), Self.pipelining,
+                                     .expect("MAIL"), .expect("RCPT"), .expect("DATA"), .send("250 ok\r\n250 ok\r\n354 go"),
+                                     .readData, .expect("MAIL"), .expect("RCPT"), .expect("DATA"),
+                                     .send("250 queued 1\r\n250 ok\r\n550 5.1.1 no such user\r\n554 no valid recipients"),
+                                     .expect("RSET"), .send("250 ok"),
+                                     .expect("MAIL"), .expect("RCPT"), .expect("DATA"), .send("250 ok\r\n250 ok\r\n354 go"),
+                                     .readData, .send("250 queued 3"), .expect("QUIT"), .send("221 bye")])
+        let connection = try connect(peer)
+        let outcomes = connection.send(group: [(envelope, body), (envelope, body), (envelope, body)])
+        guard outcomes.count == 3, case .accepted(let first) = outcomes[0], case .failed(let refused) = outcomes[1],
+              case .accepted(let third) = outcomes[2] else {
+            Issue.record("unexpected outcomes \(outcomes)")
+            return
+        }
+        #expect(first.description.contains("queued 1") && third.description.contains("queued 3"))
+        #expect(refused.phase == "RCPT" && refused.isPermanent)
+        #expect(connection.isUsable)
+        connection.close()
+        #expect(peer.finish().messages.count == 2)
+    }
+
+    @Test func groupLeavesWhatFollowsABrokenSessionNotSent() throws {
+        let peer = try ScriptedPeer([Self.greeting, .expect("EHLO"), Self.pipelining,
+                                     .expect("MAIL"), .expect("RCPT"), .expect("DATA"), .send("250 ok\r\n250 ok\r\n354 go"),
+                                     .readData, .expect("MAIL"), .expect("RCPT"), .expect("DATA"),
+                                     .send("250 queued 1\r\n421 4.3.2 shutting down")])
+        let connection = try connect(peer)
+        let outcomes = connection.send(group: [(envelope, body), (envelope, body), (envelope, body)])
+        guard outcomes.count == 3, case .accepted = outcomes[0], case .failed(let closing) = outcomes[1],
+              case .notSent = outcomes[2] else {
+            Issue.record("unexpected outcomes \(outcomes)")
+            return
+        }
+        #expect(closing.reply?.code == 421 && !closing.isPermanent)
+        #expect(!connection.isUsable)
+        #expect(peer.finish().messages.count == 1)
+    }
+
+    @Test func groupWithinABudgetCutsTheTimeouts() throws {
+        // The phase timeout is 10 s; the group's budget of 0.5 s ends the wait for the final reply.
+        let peer = try ScriptedPeer([Self.greeting, .expect("EHLO"), Self.pipelining,
+                                     .expect("MAIL"), .expect("RCPT"), .expect("DATA"), .send("250 ok\r\n250 ok\r\n354 go"),
+                                     .readData, .silence(12)])
+        let connection = try SMTPConnection(configuration: SMTPConfiguration(url: "smtp://127.0.0.1:\(peer.port)?tls=none&timeout=10",
+                                                                             caFile: nil),
+                                            tls: try #require(Self.tls))
+        let started = ContinuousClock.now
+        let outcomes = connection.send(group: [(envelope, body), (envelope, body)], within: 0.5)
+        #expect(ContinuousClock.now - started < .seconds(8))
+        guard case .failed(let error) = outcomes[0], case .notSent = outcomes[1] else {
+            Issue.record("unexpected outcomes \(outcomes)")
+            return
+        }
+        #expect(error.kind == .timeout && error.phase == "end of data")
+        #expect(error.detail.contains("may or may not have been delivered"))
+    }
 }
 
 /// The per-phase timings a connection reports to its observer (for the notifier's metrics).

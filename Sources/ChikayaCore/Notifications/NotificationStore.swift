@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Routing
 
 /// A notification claimed for sending, with what its email needs.
 public struct ClaimedNotification: Sendable {
@@ -115,6 +116,25 @@ public enum NotificationStore {
             """, [id, sender, leaseSeconds]).count == 1
     }
 
+    /// `renewLease` for a group in one statement: the ids still held by `sender`, their leases
+    /// now running `leaseSeconds` from now. The others were lost to another sender or settled.
+    public static func renewLeases(ids: [Int64], sender: String, leaseSeconds: Double,
+                                   on db: PostgresConnection) throws(PostgresError) -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try db.query("""
+            UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $3::float8)
+            WHERE id = ANY($1::bigint[]) AND leased_by = $2 AND status = 'pending'
+            RETURNING id
+            """, [idArray(ids), sender, leaseSeconds]).rows
+        var held = Set<Int64>(minimumCapacity: rows.count)
+        for row in rows { held.insert(try row.decode(0)) }
+        return held
+    }
+
+    private static func idArray(_ ids: [Int64]) -> String {
+        "{" + ids.map(String.init).joined(separator: ",") + "}"
+    }
+
     /// Gives claimed, unsent notifications back to the outbox at once (a stopping sender);
     /// the claim's attempt is not counted.
     public static func release(ids: [Int64], sender: String, on db: PostgresConnection) throws(PostgresError) {
@@ -124,7 +144,7 @@ public enum NotificationStore {
             SET leased_by = NULL, next_attempt_at = now(), attempts = greatest(attempts - 1, 0),
                 unanswered_claims = greatest(unanswered_claims - 1, 0)
             WHERE id = ANY($1::bigint[]) AND leased_by = $2 AND status = 'pending'
-            """, ["{" + ids.map(String.init).joined(separator: ",") + "}", sender])
+            """, [idArray(ids), sender])
     }
 
     /// Records that the relay took the message; false when `sender` no longer held it.
@@ -138,6 +158,41 @@ public enum NotificationStore {
             WHERE id = $1 AND leased_by = $4 AND status = 'pending'
             RETURNING id
             """, [id, messageID, String(reply.prefix(1_000)), sender]).count == 1
+    }
+
+    /// A message the relay took, to record with `markSent(_:sender:on:)`.
+    public struct Sent: Sendable {
+        public let id: Int64
+        public let messageID: String
+        public let reply: String
+        public init(id: Int64, messageID: String, reply: String) {
+            self.id = id
+            self.messageID = messageID
+            self.reply = reply
+        }
+    }
+
+    /// `markSent` for a group in one statement (one UPDATE a message was the notifier's largest
+    /// database cost): the ids recorded; any other was no longer held by `sender`.
+    public static func markSent(_ sends: [Sent], sender: String, on db: PostgresConnection) throws(PostgresError) -> Set<Int64> {
+        guard !sends.isEmpty else { return [] }
+        var json = "["
+        for (index, sent) in sends.enumerated() {
+            if index > 0 { json += "," }
+            json += "{\"id\":\(sent.id),\"message_id\":\(JSONText.quote(sent.messageID)),\"reply\":\(JSONText.quote(String(sent.reply.prefix(1_000))))}"
+        }
+        json += "]"
+        let rows = try db.query("""
+            UPDATE notifications n
+            SET status = 'sent', sent_at = now(), message_id = s.message_id, last_reply = s.reply, last_error = NULL,
+                unanswered_claims = greatest(n.unanswered_claims - 1, 0)
+            FROM jsonb_to_recordset($1::jsonb) AS s(id bigint, message_id text, reply text)
+            WHERE n.id = s.id AND n.leased_by = $2 AND n.status = 'pending'
+            RETURNING n.id
+            """, [PostgresJSON(json), sender]).rows
+        var recorded = Set<Int64>(minimumCapacity: rows.count)
+        for row in rows { recorded.insert(try row.decode(0)) }
+        return recorded
     }
 
     /// What `markRetry` recorded.

@@ -91,11 +91,16 @@ struct NotifierLoop {
                 }
                 let started = monotonicNow()
                 var sent = 0, retried = 0, failed = 0, lost = 0
-                for (index, notification) in batch.enumerated() {
+                // The whole batch goes as one group (one lease renewal, one pipelined stream, one
+                // record of the sends), one message at a time when a rate is set. Messages that a
+                // broken session left unsent come back first in the next group.
+                let groupSize = interval > 0 ? 1 : batch.count
+                var waiting = batch[...]
+                while !waiting.isEmpty {
                     if stop.isRequested {
                         // Stopping: what is not sent yet goes back to the outbox now, rather than
                         // waiting for its lease to run out.
-                        try NotificationStore.release(ids: batch[index...].map(\.id), sender: id, on: db)
+                        try NotificationStore.release(ids: waiting.map(\.id), sender: id, on: db)
                         break
                     }
                     if interval > 0 {
@@ -103,12 +108,17 @@ struct NotifierLoop {
                         if wait > 0 { usleepSeconds(wait) }
                         lastSend = monotonicNow()
                     }
-                    switch try deliver(notification, smtp: &smtp, unrecorded: &unrecorded, on: db) {
-                    case .sent: sent += 1
-                    case .retry: retried += 1
-                    case .failed: failed += 1
-                    case .leaseLost: lost += 1
+                    let group = Array(waiting.prefix(groupSize))
+                    let result = try deliver(group, smtp: &smtp, unrecorded: &unrecorded, on: db)
+                    for outcome in result.outcomes {
+                        switch outcome {
+                        case .sent: sent += 1
+                        case .retry: retried += 1
+                        case .failed: failed += 1
+                        case .leaseLost: lost += 1
+                        }
                     }
+                    waiting = (result.notSent + waiting.dropFirst(group.count))[...]
                 }
                 NotifierMetrics.shared.batchFinished(since: started)
                 logger.info("batch_sent", [("loop", id), ("claimed", batch.count), ("sent", sent), ("retry", retried),
@@ -123,14 +133,111 @@ struct NotifierLoop {
 
     enum Outcome { case sent, retry, failed, leaseLost }
 
-    /// Renders and sends one notification, and records the outcome; database errors propagate.
+    /// A notification with its message built, ready to go.
+    struct Outgoing {
+        let notification: ClaimedNotification
+        let messageID: String
+        let envelope: Envelope
+        let data: [UInt8]
+    }
+
+    /// Renders and sends a group of notifications over one session, and records the outcomes;
+    /// database errors propagate. Returns the outcomes and the notifications that were never
+    /// offered to the relay (a broken session before their turn), to send again.
     ///
-    /// Just before the message goes out, the lease is taken again for longer than the slowest
-    /// send the SMTP timeouts allow (`SMTPTimeouts.worstCaseSend`), so no other sender can claim
-    /// the row while this one may still be talking to the relay. When even that renewal finds the
-    /// row in other hands (a slow batch outlasted the claim's lease), the row is left to them.
-    private func deliver(_ notification: ClaimedNotification, smtp: inout SMTPConnection?,
-                         unrecorded: inout [UnrecordedSend], on db: PostgresConnection) throws(PostgresError) -> Outcome {
+    /// Just before the group goes out, the leases are taken again, in one statement, for longer
+    /// than the slowest send the SMTP timeouts allow (`SMTPTimeouts.worstCaseSend`), and the
+    /// whole group, connection included, is held to that time (`send(group:within:)` cuts every
+    /// phase's timeout), so no other sender can claim a row while this one may still be talking
+    /// to the relay. A row that even the renewal finds in other hands (a slow batch outlasted the
+    /// claim's lease) is left to them.
+    private func deliver(_ group: [ClaimedNotification], smtp: inout SMTPConnection?, unrecorded: inout [UnrecordedSend],
+                         on db: PostgresConnection) throws(PostgresError) -> (outcomes: [Outcome], notSent: [ClaimedNotification]) {
+        var outcomes: [Outcome] = []
+        outcomes.reserveCapacity(group.count)
+        var ready: [Outgoing] = []
+        ready.reserveCapacity(group.count)
+        for notification in group {
+            if let outgoing = try build(notification, outcomes: &outcomes, on: db) { ready.append(outgoing) }
+        }
+        var freshRetryAllowed = true
+        while !ready.isEmpty {
+            var budget = 0.0
+            for outgoing in ready {
+                budget = max(budget, notifier.smtp.timeouts.worstCaseSend(dataBytes: outgoing.data.count,
+                                                                          recipients: outgoing.envelope.recipients.count))
+            }
+            let lease = max(configuration.notifierLeaseSeconds, budget + 30)
+            let held = try NotificationStore.renewLeases(ids: ready.map(\.notification.id), sender: id, leaseSeconds: lease, on: db)
+            let renewed = monotonicNow()
+            if held.count < ready.count {
+                for outgoing in ready where !held.contains(outgoing.notification.id) {
+                    logger.warn("notification_lease_lost", [("loop", id), ("id", outgoing.notification.id)])
+                    outcomes.append(.leaseLost)
+                }
+                ready.removeAll { !held.contains($0.notification.id) }
+                if ready.isEmpty { break }
+            }
+            var reused = false
+            let sendOutcomes: [SMTPDeliveryOutcome]
+            do throws(SMTPError) {
+                if smtp == nil || smtp?.isUsable == false {
+                    smtp?.close()
+                    smtp = try SMTPConnection(configuration: notifier.smtp, tls: notifier.tls, observe: NotifierMetrics.shared.smtpPhase)
+                } else {
+                    reused = true
+                }
+                guard let connection = smtp else { throw SMTPError(.unusableConnection, phase: "connect") }
+                sendOutcomes = connection.send(group: ready.map { ($0.envelope, $0.data) },
+                                               within: budget - (monotonicNow() - renewed))
+            } catch {
+                // No session: every message of the group shares the connection's failure.
+                if smtp?.isUsable == false { smtp?.close(); smtp = nil }
+                for outgoing in ready { outcomes.append(try record(error, for: outgoing.notification, on: db)) }
+                return (outcomes, [])
+            }
+            if smtp?.isUsable == false { smtp?.close(); smtp = nil }
+            // A connection kept from an earlier batch may have been closed by the relay while
+            // idle; that shows as a failure of the first command, and the group then goes at once
+            // on a new connection instead of waiting for a retry.
+            if reused && freshRetryAllowed, case .failed(let error)? = sendOutcomes.first,
+               !error.isPermanent, error.phase == "MAIL", smtp == nil {
+                freshRetryAllowed = false
+                logger.info("smtp_stale_connection", [("loop", id), ("id", ready[0].notification.id), ("kind", error.kind.rawValue)])
+                continue
+            }
+            var accepted: [UnrecordedSend] = []
+            var notSent: [ClaimedNotification] = []
+            for (outgoing, outcome) in zip(ready, sendOutcomes) {
+                switch outcome {
+                case .accepted(let reply):
+                    accepted.append(UnrecordedSend(notification: outgoing.notification, messageID: outgoing.messageID,
+                                                   reply: reply.description))
+                case .failed(let error):
+                    outcomes.append(try record(error, for: outgoing.notification, on: db))
+                case .notSent:
+                    notSent.append(outgoing.notification)
+                }
+            }
+            let recorded = try recordSent(accepted, unrecorded: &unrecorded, on: db)
+            for send in accepted {
+                guard recorded.contains(send.notification.id) else {
+                    outcomes.append(outcomeWithoutLease(send.notification, outcome: "sent"))
+                    continue
+                }
+                logger.debug("notification_sent", [("id", send.notification.id), ("reference", send.notification.reference)])
+                NotifierMetrics.shared.email(.sent, reason: "ok", recipient: send.notification.recipientKind)
+                outcomes.append(.sent)
+            }
+            return (outcomes, notSent)
+        }
+        return (outcomes, [])
+    }
+
+    /// Builds one notification's message, or records why it cannot be built (nil, the outcome
+    /// appended to `outcomes`).
+    private func build(_ notification: ClaimedNotification, outcomes: inout [Outcome],
+                       on db: PostgresConnection) throws(PostgresError) -> Outgoing? {
         var message: MIMEMessage
         var envelope: Envelope
         let data: [UInt8]
@@ -164,60 +271,17 @@ struct NotifierLoop {
             // A bad address or a message that cannot be built will not get better by waiting.
             let recorded = try NotificationStore.markFailed(id: notification.id, error: "cannot build the message: \(error)",
                                                             reply: nil, sender: id, on: db)
-            guard recorded else { return outcomeWithoutLease(notification, outcome: "failed") }
+            guard recorded else {
+                outcomes.append(outcomeWithoutLease(notification, outcome: "failed"))
+                return nil
+            }
             logger.warn("notification_failed", [("id", notification.id), ("reference", notification.reference),
                                                 ("reason", "invalid message or address")])
             NotifierMetrics.shared.email(.failed, reason: "invalid_message", recipient: notification.recipientKind)
-            return .failed
+            outcomes.append(.failed)
+            return nil
         }
-        let lease = max(configuration.notifierLeaseSeconds,
-                        notifier.smtp.timeouts.worstCaseSend(dataBytes: data.count, recipients: envelope.recipients.count) + 30)
-        // A connection kept from an earlier batch may have been closed by the relay while idle;
-        // that shows as a failure of its first command, and the message then goes at once on a
-        // new connection instead of waiting for a retry.
-        var freshRetryAllowed = true
-        while true {
-            guard try NotificationStore.renewLease(id: notification.id, sender: id, leaseSeconds: lease, on: db) else {
-                logger.warn("notification_lease_lost", [("loop", id), ("id", notification.id)])
-                return .leaseLost
-            }
-            var reused = false
-            do {
-                if smtp == nil || smtp?.isUsable == false {
-                    smtp?.close()
-                    smtp = try SMTPConnection(configuration: notifier.smtp, tls: notifier.tls, observe: NotifierMetrics.shared.smtpPhase)
-                } else {
-                    reused = true
-                }
-                guard let connection = smtp else { throw SMTPError(.unusableConnection, phase: "connect") }
-                let reply = try connection.send(envelope, data: data)
-                let sent = UnrecordedSend(notification: notification, messageID: message.messageID, reply: reply.description)
-                guard try recordSent(sent, unrecorded: &unrecorded, on: db) else {
-                    return outcomeWithoutLease(notification, outcome: "sent")
-                }
-                logger.debug("notification_sent", [("id", notification.id), ("reference", notification.reference)])
-                NotifierMetrics.shared.email(.sent, reason: "ok", recipient: notification.recipientKind)
-                return .sent
-            } catch let error as SMTPError {
-                if smtp?.isUsable == false { smtp?.close(); smtp = nil }
-                if reused && freshRetryAllowed && !error.isPermanent && error.phase == "MAIL" {
-                    freshRetryAllowed = false
-                    smtp?.close()
-                    smtp = nil
-                    logger.info("smtp_stale_connection", [("loop", id), ("id", notification.id), ("kind", error.kind.rawValue)])
-                    continue
-                }
-                return try record(error, for: notification, on: db)
-            } catch let error as PostgresError {
-                throw error
-            } catch {
-                guard try NotificationStore.markFailed(id: notification.id, error: "\(error)", reply: nil, sender: id, on: db) else {
-                    return outcomeWithoutLease(notification, outcome: "failed")
-                }
-                NotifierMetrics.shared.email(.failed, reason: "other", recipient: notification.recipientKind)
-                return .failed
-            }
-        }
+        return Outgoing(notification: notification, messageID: message.messageID, envelope: envelope, data: data)
     }
 
     /// A message the relay accepted whose record has not reached the database yet.
@@ -227,31 +291,36 @@ struct NotifierLoop {
         let reply: String
     }
 
-    /// Records a message the relay took. When the database connection fails right then, the
-    /// relay has the message and only its record is missing: left to the lease it would be sent
-    /// again, so it is kept to be recorded on the next connection.
-    private func recordSent(_ sent: UnrecordedSend, unrecorded: inout [UnrecordedSend],
-                            on db: PostgresConnection) throws(PostgresError) -> Bool {
+    /// Records the messages the relay took, in one statement; returns the ids recorded. When the
+    /// database connection fails right then, the relay has the messages and only their record is
+    /// missing: left to the lease they would be sent again, so they are kept to be recorded on
+    /// the next connection.
+    private func recordSent(_ sends: [UnrecordedSend], unrecorded: inout [UnrecordedSend],
+                            on db: PostgresConnection) throws(PostgresError) -> Set<Int64> {
         do {
-            return try NotificationStore.markSent(id: sent.notification.id, messageID: sent.messageID, reply: sent.reply,
+            return try NotificationStore.markSent(sends.map { NotificationStore.Sent(id: $0.notification.id, messageID: $0.messageID,
+                                                                                     reply: $0.reply) },
                                                   sender: id, on: db)
         } catch {
-            if error.isConnectionProblem { unrecorded.append(sent) }
+            if error.isConnectionProblem { unrecorded.append(contentsOf: sends) }
             throw error
         }
     }
 
     /// Records the sends a lost connection left unrecorded, on the new connection.
     private func recordLate(_ unrecorded: inout [UnrecordedSend], on db: PostgresConnection) throws(PostgresError) {
-        while let send = unrecorded.first {
-            if try NotificationStore.markSent(id: send.notification.id, messageID: send.messageID, reply: send.reply,
-                                              sender: id, on: db) {
+        guard !unrecorded.isEmpty else { return }
+        let recorded = try NotificationStore.markSent(unrecorded.map { NotificationStore.Sent(id: $0.notification.id,
+                                                                                             messageID: $0.messageID, reply: $0.reply) },
+                                                      sender: id, on: db)
+        for send in unrecorded {
+            if recorded.contains(send.notification.id) {
                 logger.info("notification_recorded_late", [("loop", id), ("id", send.notification.id)])
             } else {
                 _ = outcomeWithoutLease(send.notification, outcome: "sent")
             }
-            unrecorded.removeFirst()
         }
+        unrecorded.removeAll()
     }
 
     /// Records a failed send: failed for good on a permanent error, else retried after a back-off.
