@@ -69,9 +69,12 @@ enum BodyEncoding: String {
         output.reserveCapacity(text.utf8.count + 64)
         var first = true
         forEachLine(of: text) { line in
-            if !first { output += [13, 10] }
+            if !first {
+                output.append(13)
+                output.append(10)
+            }
             first = false
-            output += line
+            output.append(contentsOf: line)
         }
         return String(decoding: output, as: UTF8.self)
     }
@@ -91,7 +94,10 @@ enum BodyEncoding: String {
         output.reserveCapacity(text.utf8.count * 3 / 2 + 64)
         var first = true
         forEachLine(of: text) { line in
-            if !first { output += [13, 10] }
+            if !first {
+                output.append(13)
+                output.append(10)
+            }
             first = false
             var column = 0
             var index = line.startIndex
@@ -104,13 +110,17 @@ enum BodyEncoding: String {
                 // Keep room for the soft-break "=" unless this piece ends the line.
                 let room = isLast ? maxLineLength : maxLineLength - 1
                 if column + width > room {
-                    output += [UInt8(ascii: "="), 13, 10]
+                    output.append(UInt8(ascii: "="))
+                    output.append(13)
+                    output.append(10)
                     column = 0
                 }
                 if literal {
                     output.append(byte)
                 } else {
-                    output += [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+                    output.append(UInt8(ascii: "="))
+                    output.append(hex[Int(byte >> 4)])
+                    output.append(hex[Int(byte & 15)])
                 }
                 column += width
                 index += 1

@@ -4,36 +4,61 @@ public enum EmailAddress {
     private static let atextSymbols = Set("!#$%&'*+-/=?^_`{|}~".utf8)
 
     public static func validate(_ address: String) throws(MIMEError) {
-        func invalid(_ reason: String) -> MIMEError { .invalidAddress(address, reason: reason) }
-        guard !address.isEmpty else { throw invalid("empty") }
-        guard address.utf8.count <= 254 else { throw invalid("longer than 254 octets") }
-        guard !address.unicodeScalars.contains(where: { $0.value < 33 || $0.value == 127 || (0x80...0x9F).contains($0.value) }) else {
-            throw invalid("contains a space or control character")
+        var copy = address
+        // Over the UTF-8 bytes in one buffer: scalar by scalar with Substring splits, this was
+        // an eighth of `mail send-test`'s instructions.
+        let failure: String? = copy.withUTF8 { bytes in check(bytes) }
+        if let failure { throw .invalidAddress(address, reason: failure) }
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte)
+    }
+
+    /// The reason `bytes` is not a valid address, nil when it is.
+    private static func check(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard !bytes.isEmpty else { return "empty" }
+        guard bytes.count <= 254 else { return "longer than 254 octets" }
+        var at = -1
+        for (index, byte) in bytes.enumerated() {
+            // C0 controls, space, DEL, and the C1 controls U+0080...U+009F (C2 80...C2 9F).
+            if byte < 33 || byte == 127 || (byte == 0xC2 && index + 1 < bytes.count && (0x80...0x9F).contains(bytes[index + 1])) {
+                return "contains a space or control character"
+            }
+            if byte == UInt8(ascii: "@") { at = index }
         }
-        guard let at = address.lastIndex(of: "@") else { throw invalid("no @") }
-        let local = address[..<at]
-        let domain = address[address.index(after: at)...]
-        guard !local.isEmpty, local.utf8.count <= 64 else { throw invalid("the part before @ must be 1 to 64 octets") }
-        guard !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else {
-            throw invalid("misplaced dot before @")
+        guard at >= 0 else { return "no @" }
+        let local = UnsafeBufferPointer(rebasing: bytes[..<at])
+        let domain = UnsafeBufferPointer(rebasing: bytes[(at + 1)...])
+        guard !local.isEmpty, local.count <= 64 else { return "the part before @ must be 1 to 64 octets" }
+        let dot = UInt8(ascii: ".")
+        guard local.first != dot, local.last != dot else { return "misplaced dot before @" }
+        for index in 1..<local.count where local[index] == dot && local[index - 1] == dot {
+            return "misplaced dot before @"
         }
-        for byte in local.utf8 where byte < 128 {
-            let isAlnum = (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte)
-            guard isAlnum || byte == UInt8(ascii: ".") || atextSymbols.contains(byte) else {
-                throw invalid("character '\(Character(Unicode.Scalar(byte)))' not allowed before @")
+        for byte in local where byte < 128 {
+            guard isAlphanumeric(byte) || byte == dot || atextSymbols.contains(byte) else {
+                return "character '\(Character(Unicode.Scalar(byte)))' not allowed before @"
             }
         }
-        guard !domain.isEmpty, domain.utf8.count <= 253 else { throw invalid("the domain must be 1 to 253 octets") }
-        for label in domain.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !label.isEmpty, label.utf8.count <= 63 else { throw invalid("empty or over-long domain label") }
-            guard !label.hasPrefix("-"), !label.hasSuffix("-") else { throw invalid("domain label starts or ends with '-'") }
-            for byte in label.utf8 where byte < 128 {
-                let isAlnum = (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte)
-                guard isAlnum || byte == UInt8(ascii: "-") else {
-                    throw invalid("character '\(Character(Unicode.Scalar(byte)))' not allowed in the domain")
+        guard !domain.isEmpty, domain.count <= 253 else { return "the domain must be 1 to 253 octets" }
+        var labelStart = 0
+        while true {
+            var labelEnd = labelStart
+            while labelEnd < domain.count && domain[labelEnd] != dot { labelEnd += 1 }
+            let label = UnsafeBufferPointer(rebasing: domain[labelStart..<labelEnd])
+            guard !label.isEmpty, label.count <= 63 else { return "empty or over-long domain label" }
+            let dash = UInt8(ascii: "-")
+            guard label.first != dash, label.last != dash else { return "domain label starts or ends with '-'" }
+            for byte in label where byte < 128 {
+                guard isAlphanumeric(byte) || byte == dash else {
+                    return "character '\(Character(Unicode.Scalar(byte)))' not allowed in the domain"
                 }
             }
+            if labelEnd == domain.count { break }
+            labelStart = labelEnd + 1
         }
+        return nil
     }
 
     /// True when the address needs the SMTPUTF8 extension to be carried.

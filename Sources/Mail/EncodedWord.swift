@@ -44,6 +44,12 @@ enum EncodedWord {
     }
 
     static func needsEncoding(_ text: String) -> Bool {
-        text.utf8.contains { $0 >= 128 || ($0 < 32 && $0 != 9) } || text.contains("=?")
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte >= 128 || (byte < 32 && byte != 9) { return true }
+            if previous == UInt8(ascii: "=") && byte == UInt8(ascii: "?") { return true }
+            previous = byte
+        }
+        return false
     }
 }

@@ -93,7 +93,7 @@ public struct MIMEMessage: Sendable {
             return Array((head + text.headers + "\r\n" + text.body + "\r\n").utf8)
         }
         let html = Self.part(htmlBody, subtype: "html")
-        var boundary = "=_chikaya_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        var boundary = "=_chikaya_" + Self.randomHex()
         while Self.occurs(boundary, in: text.body) || Self.occurs(boundary, in: html.body) {
             boundary += "_"
         }
@@ -117,6 +117,21 @@ public struct MIMEMessage: Sendable {
             i += 1
         }
         return false
+    }
+
+    /// 32 lowercase hex digits of a random UUID, as `uuidString` without its dashes (which went
+    /// through CFString's search and replace for every message).
+    static func randomHex() -> String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        withUnsafeBytes(of: UUID().uuid) { raw in
+            for byte in raw {
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 15)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func part(_ content: String, subtype: String) -> (headers: String, body: String) {

@@ -36,10 +36,17 @@ public struct MailboxAddress: Sendable, Equatable {
         if EncodedWord.needsEncoding(name) {
             return EncodedWord.encode(name, firstMaxLength: firstMaxLength) + ["<\(address)>"]
         }
-        let specials = Set("()<>[]:;@\\,.\"")
-        if name.contains(where: { specials.contains($0) }) {
-            let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return ["\"\(escaped)\"", "<\(address)>"]
+        // Byte by byte: every special is ASCII (Foundation's replacingOccurrences went through
+        // CFString for every message the notifier built).
+        let specials = Array("()<>[]:;@\\,.\"".utf8)
+        if name.utf8.contains(where: { specials.contains($0) }) {
+            var escaped: [UInt8] = []
+            escaped.reserveCapacity(name.utf8.count + 8)
+            for byte in name.utf8 {
+                if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { escaped.append(UInt8(ascii: "\\")) }
+                escaped.append(byte)
+            }
+            return ["\"\(String(decoding: escaped, as: UTF8.self))\"", "<\(address)>"]
         }
         return HeaderFolder.words(name) + ["<\(address)>"]
     }
