@@ -142,9 +142,12 @@ public struct MIMEMessage: Sendable {
 
     private static func checkMessageID(_ id: String, field: String) throws(MIMEError) {
         try HeaderValue.check(id, field: field)
-        guard id.hasPrefix("<"), id.hasSuffix(">"), id.contains("@"), id.count > 4,
-              id.utf8.allSatisfy({ $0 > 32 && $0 < 127 }),
-              !id.dropFirst().dropLast().contains(where: { $0 == "<" || $0 == ">" })
+        // Over UTF-8 bytes: printable ASCII only, so a byte is a character (Character by
+        // Character with Foundation's contains, this was 28,000 instructions an identifier).
+        let bytes = id.utf8
+        guard bytes.count > 4, bytes.first == UInt8(ascii: "<"), bytes.last == UInt8(ascii: ">"),
+              bytes.allSatisfy({ $0 > 32 && $0 < 127 }), bytes.contains(UInt8(ascii: "@")),
+              !bytes.dropFirst().dropLast().contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") })
         else { throw .invalidHeaderValue(field: field, reason: "expected <id@domain> in printable ASCII") }
     }
 }

@@ -195,9 +195,13 @@ public final class SMTPConnection {
         guard pipelines else {
             for (index, message) in prepared {
                 do {
+                    let enveloping = clock.now
                     try sendEnvelopeInTurn(message)
+                    observed("envelope", since: enveloping)
+                    let sending = clock.now
                     try writeData(message.stream, then: [])
                     let final = try readFinalReply()
+                    if final.isPositiveCompletion { observed("data", since: sending) }
                     outcomes[index] = final.isPositiveCompletion ? .accepted(final)
                         : .failed(SMTPError(.rejected, phase: "end of data", reply: final))
                 } catch {
@@ -209,9 +213,13 @@ public final class SMTPConnection {
         }
         let timeouts = configuration.timeouts
         var envelopeWritten = false
+        // The envelope phase runs from the write that carried the commands to the 354, the data
+        // phase from the content's write to the final reply, as for `send`.
+        var enveloping = clock.now
         for (position, (index, message)) in prepared.enumerated() {
             do {
                 if !envelopeWritten {
+                    enveloping = clock.now
                     try io { () throws(SMTPError) in try channel.write(message.commands, timeout: limited(timeouts.command), phase: "MAIL") }
                 }
                 envelopeWritten = false
@@ -220,10 +228,14 @@ public final class SMTPConnection {
                     if !isUsable { break }
                     continue
                 }
+                observed("envelope", since: enveloping)
                 let next = position + 1 < prepared.count ? prepared[position + 1].message.commands : []
+                let sending = clock.now
+                enveloping = sending
                 try writeData(message.stream, then: next)
                 envelopeWritten = !next.isEmpty
                 let final = try readFinalReply()
+                if final.isPositiveCompletion { observed("data", since: sending) }
                 outcomes[index] = final.isPositiveCompletion ? .accepted(final)
                     : .failed(SMTPError(.rejected, phase: "end of data", reply: final))
             } catch {

@@ -67,7 +67,7 @@ enum MailCommand: Command {
         let started = Date()
         let connection: SMTPConnection
         do {
-            let tls = try TLSContext(caFile: configuration.caFile)
+            let tls = try TLSContext(caFile: configuration.caFile, loadTrustAnchors: configuration.tls != .none)
             connection = try SMTPConnection(configuration: configuration, tls: tls)
         } catch {
             throw CLIError.unavailable("mail send-test: \(configuration): \(error)")

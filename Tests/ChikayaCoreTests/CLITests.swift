@@ -117,6 +117,42 @@ struct CLI {
         #expect(outcome.stdoutLines.count == 1)
     }
 
+    @Test func classifyBatchStreamsRowsCutByItsBlocksInOrder() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let rules = repository.appendingPathComponent("config/routing-rules.conf").path
+        let texts = ["Lampadaire éteint rue 9 depuis une semaine", "الأزبال متراكمة في الحي منذ أيام", "fuite d'eau devant l'école"]
+        // About 2.5 MB, so that the 1 MiB blocks cut rows: CRLF and LF rows, an empty line, and
+        // a last row without its newline.
+        let padding = String(repeating: "y", count: 150)
+        var tsv = "id\tlang\tarrondissement\tdepartment\ttext\n"
+        let rows = 15_000
+        for i in 0..<rows {
+            tsv += "r\(i)\t\t\t\t\(texts[i % 3]) \(padding)"
+            if i == 700 { tsv += "\n" }
+            if i < rows - 1 { tsv += i % 2 == 0 ? "\r\n" : "\n" }
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("chikaya-batch-\(UUID().uuidString).tsv")
+        try Data(tsv.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let outcome = try CLI.run(["classify", "--rules", rules, "--batch", file.path], databaseURL: nil)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let lines = outcome.stdoutLines
+        #expect(lines.count == rows)
+        var expected: [String] = []
+        for text in texts {
+            let single = try CLI.run(["classify", "--rules", rules, "\(text) \(padding)"], databaseURL: nil)
+            expected.append(single.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(!expected.contains("triage"), "each sample names a department: \(expected)")
+        for (i, line) in lines.enumerated() {
+            let fields = line.split(separator: "\t")
+            guard fields.count == 3, fields[0] == "r\(i)", fields[1] == expected[i % 3] else {
+                Issue.record("row \(i): \(line)")
+                break
+            }
+        }
+    }
+
     @Test func databaseDownIsOneLineAndExit69() throws {
         // Nothing listens on port 1: the connection is refused at once.
         for command in [["migrate"], ["submit", "--text", "Fuite d'eau"]] {

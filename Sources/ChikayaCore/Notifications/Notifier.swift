@@ -30,7 +30,7 @@ public struct Notifier: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.smtp = try SMTPConfiguration(url: url, caFile: configuration.smtpCAFile)
-        self.tls = try TLSContext(caFile: configuration.smtpCAFile)
+        self.tls = try TLSContext(caFile: configuration.smtpCAFile, loadTrustAnchors: smtp.tls != .none)
         let templates = try MailTemplates.load(directory: configuration.templatesDirectory,
                                                templates: CitizenMailRenderer.templates.merging(DepartmentMailRenderer.templates) { $1 }
                                                    .merging(InboundNoticeRenderer.templates) { $1 })
