@@ -22,14 +22,17 @@ enum BodyEncoding: String {
         var control = false
         var longestLine = 0
         var line = 0
-        for byte in text.utf8 {
-            if byte == 10 || byte == 13 {
-                longestLine = max(longestLine, line)
-                line = 0
-                continue
+        var copy = text
+        copy.withUTF8 { bytes in
+            for byte in bytes {
+                if byte == 10 || byte == 13 {
+                    longestLine = max(longestLine, line)
+                    line = 0
+                    continue
+                }
+                line += 1
+                if byte >= 128 { nonASCII += 1 } else if byte < 32 && byte != 9 { control = true }
             }
-            line += 1
-            if byte >= 128 { nonASCII += 1 } else if byte < 32 && byte != 9 { control = true }
         }
         longestLine = max(longestLine, line)
         if nonASCII == 0 && longestLine <= maxLineLength && !control {

@@ -11,6 +11,9 @@ final class SocketChannel {
     private var ssl: OpaquePointer?
     private var buffer: [UInt8] = []
     private var start = 0
+    /// Where each read lands, kept for the connection's life: a new zeroed 16 KiB array for
+    /// every read was the notifier's largest memset.
+    private var chunk = [UInt8](repeating: 0, count: 16384)
     /// RFC 5321 §4.5.3.1.5 allows 512 octets per reply line; extensions make them longer in practice.
     private let maxLineLength = 8192
 
@@ -155,7 +158,6 @@ final class SocketChannel {
             buffer.removeFirst(start)
             start = 0
         }
-        var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
             let step = chunk.withUnsafeMutableBytes { raw in
                 transfer(raw.baseAddress!, raw.count, writing: false)
