@@ -23,9 +23,9 @@ final class InboundMTA {
         child = try SpawnedProcess(["/usr/bin/env"] + assignments + [python, script, "--port", String(port),
                                                                      "--chikaya", ChikayaBinary.locate().path, "--log", log],
                                    outputPath: log + ".out")
-        for _ in 0..<100 {
-            if (try? SMTPConnection(configuration: configuration, tls: TLSContext(caFile: nil)))?.close() != nil { return }
-            usleep(100_000)
+        let configuration = configuration
+        if child?.becomesReady(timeout: 60, { (try? SMTPConnection(configuration: configuration, tls: TLSContext(caFile: nil)))?.close() != nil }) == true {
+            return
         }
         throw TestCluster.CommandFailed(description: "the inbound MTA did not start on port \(port)")
     }

@@ -22,10 +22,7 @@ public final class FaultyRelay {
         let script = ChikayaBinary.repositoryRoot().appendingPathComponent("scripts/peers/faulty_relay.py").path
         child = try SpawnedProcess([python, script, "--port", String(port), "--maildir", maildir] + options,
                                    outputPath: maildir + ".log")
-        for _ in 0..<100 {
-            if MaildirReceiver.accepts(port: port) { return }
-            usleep(100_000)
-        }
+        if child?.becomesReady(timeout: 60, { MaildirReceiver.accepts(port: port) }) == true { return }
         throw TestCluster.CommandFailed(description: "the faulty relay did not start on port \(port)")
     }
 

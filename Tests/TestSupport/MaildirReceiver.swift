@@ -31,10 +31,7 @@ public final class MaildirReceiver {
                                     ChikayaBinary.repositoryRoot().appendingPathComponent("scripts/peers/maildir_receiver.py").path,
                                     "serve", "--maildir", maildir, "--port", String(port)])
         // Ready when it accepts a connection.
-        for _ in 0..<100 {
-            if Self.accepts(port: port) { return }
-            usleep(100_000)
-        }
+        if child?.becomesReady(timeout: 60, { Self.accepts(port: port) }) == true { return }
         throw TestCluster.CommandFailed(description: "the SMTP receiver did not start on port \(port)")
     }
 

@@ -59,6 +59,19 @@ public final class SpawnedProcess: @unchecked Sendable {
         return nil
     }
 
+    /// Polls `ready` until it holds, for up to `timeout` seconds; false at once if the process has
+    /// exited. The Python peers take seconds to start on a loaded 2-core machine, and many more
+    /// under the sanitizers: a readiness wait is a condition with a generous bound, not a guess.
+    public func becomesReady(timeout: Double = 60, _ ready: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            if ready() { return true }
+            if wait(timeout: 0) != nil { return false }
+            usleep(80_000)
+        } while Date() < deadline
+        return ready()
+    }
+
     /// SIGTERM, then SIGKILL if it has not gone after `grace` seconds; always reaps it.
     public func stop(grace: Double = 5) {
         guard exitStatus == nil else { return }
