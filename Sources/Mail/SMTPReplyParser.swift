@@ -19,7 +19,7 @@ struct SMTPReplyParser {
 
     /// Feeds one line without its CRLF; returns the reply once its last line has arrived.
     mutating func feed(_ line: [UInt8]) throws(Malformed) -> SMTPReply? {
-        let text = String(decoding: line, as: UTF8.self)
+        var text: String { String(decoding: line, as: UTF8.self) }
         guard line.count >= 3,
               let d0 = digit(line[0]), (2...5).contains(d0),
               let d1 = digit(line[1]), (0...5).contains(d1),
@@ -59,15 +59,35 @@ struct SMTPReplyParser {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) ? Int(byte - UInt8(ascii: "0")) : nil
     }
 
-    /// RFC 3463: class.subject.detail, the class matching the reply's first digit.
+    /// RFC 3463: class.subject.detail, the class matching the reply's first digit: the first
+    /// word of the text, read over its UTF-8 bytes (splitting Strings was a tenth of
+    /// `mail send-test`'s instructions).
     static func enhancedCode(_ text: String, code: Int) -> String? {
-        let token = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true).first.map(String.init) ?? ""
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3,
-              parts[0] == "\(code / 100)",
-              parts[1].count >= 1, parts[1].count <= 3, parts[1].allSatisfy(\.isASCII), Int(parts[1]) != nil,
-              parts[2].count >= 1, parts[2].count <= 3, parts[2].allSatisfy(\.isASCII), Int(parts[2]) != nil
-        else { return nil }
-        return token
+        var copy = text
+        return copy.withUTF8 { bytes -> String? in
+            var i = 0
+            while i < bytes.count && bytes[i] == UInt8(ascii: " ") { i += 1 }
+            let start = i
+            while i < bytes.count && bytes[i] != UInt8(ascii: " ") { i += 1 }
+            let token = UnsafeBufferPointer(rebasing: bytes[start..<i])
+            // "2" then ".", then two numbers of one to three characters as Int reads them.
+            guard token.count >= 5, token[0] == UInt8(ascii: "0") + UInt8(code / 100), token[1] == UInt8(ascii: ".") else { return nil }
+            var parts: [Range<Int>] = []
+            var partStart = 2
+            for k in 2...token.count where k == token.count || token[k] == UInt8(ascii: ".") {
+                parts.append(partStart..<k)
+                partStart = k + 1
+            }
+            guard parts.count == 2 else { return nil }
+            for part in parts {
+                guard (1...3).contains(part.count) else { return nil }
+                var digits = part
+                if token[part.lowerBound] == UInt8(ascii: "+") || token[part.lowerBound] == UInt8(ascii: "-") {
+                    digits = (part.lowerBound + 1)..<part.upperBound
+                }
+                guard !digits.isEmpty, digits.allSatisfy({ (48...57).contains(token[$0]) }) else { return nil }
+            }
+            return String(decoding: token, as: UTF8.self)
+        }
     }
 }
