@@ -1,32 +1,29 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// A point on the monotonic clock, so a wall-clock jump cannot stretch or cut a timeout.
+/// A point on the monotonic clock, so a wall-clock jump cannot stretch or cut a timeout. The
+/// clock is the standard library's `ContinuousClock`, the one Mail already times SMTP phases with
+/// (and Postgres and Metrics their waits): no second hand-made clock in this target.
 struct Deadline {
-    private let nanoseconds: UInt64
+    private let instant: ContinuousClock.Instant
 
     init(secondsFromNow seconds: Double) {
-        nanoseconds = Self.now() &+ UInt64(max(0, seconds) * 1_000_000_000)
+        // Bounded, so an absurd configured timeout cannot overflow the Duration.
+        instant = .now + .seconds(min(max(0, seconds), 1e9))
     }
 
-    /// Milliseconds left, for poll(2); 0 once passed.
+    /// Milliseconds left, for poll(2), rounded up; 0 once passed.
     var remainingMilliseconds: Int32 {
-        let now = Self.now()
-        guard nanoseconds > now else { return 0 }
-        return Int32(clamping: (nanoseconds - now + 999_999) / 1_000_000)
+        guard let (seconds, attoseconds) = remaining else { return 0 }
+        return Int32(clamping: seconds * 1_000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
     }
 
     /// Seconds left; 0 once passed.
     var remainingSeconds: Double {
-        let now = Self.now()
-        guard nanoseconds > now else { return 0 }
-        return Double(nanoseconds - now) / 1_000_000_000
+        guard let (seconds, attoseconds) = remaining else { return 0 }
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 
-    private static func now() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    /// What is left as whole seconds and attoseconds; nil once passed.
+    private var remaining: (seconds: Int64, attoseconds: Int64)? {
+        let left = ContinuousClock.now.duration(to: instant)
+        return left > .zero ? left.components : nil
     }
 }
