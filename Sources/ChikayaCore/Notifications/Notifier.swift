@@ -181,15 +181,11 @@ struct NotifierLoop {
             var reused = false
             let sendOutcomes: [SMTPDeliveryOutcome]
             do throws(SMTPError) {
-                if smtp == nil || smtp?.isUsable == false {
-                    smtp?.close()
-                    smtp = try SMTPConnection(configuration: notifier.smtp, tls: notifier.tls, observe: NotifierMetrics.shared.smtpPhase)
-                } else {
-                    reused = true
-                }
-                guard let connection = smtp else { throw SMTPError(.unusableConnection, phase: "connect") }
-                sendOutcomes = connection.send(group: ready.map { ($0.envelope, $0.data) },
-                                               within: budget - (monotonicNow() - renewed))
+                let session = try SMTPConnection.reusing(&smtp, configuration: notifier.smtp, tls: notifier.tls,
+                                                         observe: NotifierMetrics.shared.smtpPhase)
+                reused = session.reused
+                sendOutcomes = session.connection.send(group: ready.map { ($0.envelope, $0.data) },
+                                                       within: budget - (monotonicNow() - renewed))
             } catch {
                 // No session: every message of the group shares the connection's failure.
                 if smtp?.isUsable == false { smtp?.close(); smtp = nil }
