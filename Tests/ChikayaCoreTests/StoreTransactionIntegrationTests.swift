@@ -44,6 +44,32 @@ struct StoreTransactionIntegrationTests {
         #expect(after == settings)
     }
 
+    @Test("a claim is committed at once and seen by others, and leaves the session's durable commits as they were")
+    func claimCommitsWithoutLeakingItsCommitMode() throws {
+        let fixture = try RoutingFixture("claimcommit")
+        defer { fixture.database.drop() }
+        let db = try fixture.database.connect()
+        let other = try fixture.database.connect()
+        try db.query("INSERT INTO complaints (body, arrondissement) SELECT 'nid de poule numero ' || g, 'anfa' FROM generate_series(1, 3) g")
+        // The test cluster runs without synchronous commits; this session asks for them, as a
+        // city's server gives them.
+        try db.executeScript("SET synchronous_commit = on")
+        let claimed = try QueueStore.claim(on: db, limit: 2, worker: "test:0", leaseSeconds: 60, maxAttempts: 5)
+        #expect(claimed.count == 2)
+        #expect(claimed.allSatisfy { $0.attempts == 1 && $0.body.hasPrefix("nid de poule") })
+        #expect(!db.isInTransaction, "the claim is its own transaction, committed")
+        // Another session sees the lease at once.
+        #expect(try fixture.count("SELECT count(*) FROM routing_queue WHERE leased_by = 'test:0' AND attempts = 1", on: other) == 2)
+        // The claim's commit mode was its own transaction's: what follows on the connection (the
+        // decision) waits for the disk again.
+        let mode: String = try db.query("SHOW synchronous_commit").single().decode(0)
+        #expect(mode == "on")
+        // The rest of the queue is claimed next, and nothing twice.
+        let rest = try QueueStore.claim(on: db, limit: 10, worker: "test:0", leaseSeconds: 60, maxAttempts: 5)
+        #expect(rest.count == 1)
+        #expect(Set(claimed.map(\.id) + rest.map(\.id)).count == 3)
+    }
+
     @Test("a store called inside a caller's transaction commits nothing on its own")
     func nestedTransactionIsASavepoint() throws {
         let fixture = try RoutingFixture("nested")
