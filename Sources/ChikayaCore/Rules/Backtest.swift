@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Postgres
 import Routing
 
@@ -82,19 +83,92 @@ extension Backtester {
     /// Replays every routed complaint of `scope` through the draft, newest first, page by page
     /// (`BacktestStore`, keyset on the id), so 100,000 complaints never sit in memory at once.
     /// `progress` hears (replayed, total) after each page.
+    ///
+    /// The pages are read on a thread of their own while the previous page is classified, at
+    /// most `BacktestPages.ahead` pages ahead, so that reading the history and classifying it
+    /// overlap instead of taking turns. `db` is used by that thread alone until it has ended.
     public mutating func replay(_ scope: BacktestScope, on db: PostgresConnection,
                                 progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws(PostgresError) {
         let cutoff = try BacktestStore.cutoff(scope, on: db)
         let total = try BacktestStore.count(scope, cutoff: cutoff, on: db)
-        var before: Int64?
-        var remaining = total
-        while remaining > 0 {
-            let page = try BacktestStore.page(cutoff: cutoff, beforeID: before, limit: min(Self.pageSize, remaining), on: db)
-            guard let oldest = page.last else { break }
-            replay(page)
-            before = oldest.id
-            remaining -= page.count
-            progress(report.examined, total)
+        guard total > 0 else { return }
+        let pages = BacktestPages()
+        let connection = BacktestPages.Lent(db)
+        let reader = JoinableThread(name: "backtest-reader") {
+            var before: Int64?
+            var remaining = total
+            do throws(PostgresError) {
+                while remaining > 0 {
+                    let page = try BacktestStore.page(cutoff: cutoff, beforeID: before, limit: min(Self.pageSize, remaining),
+                                                      on: connection.db)
+                    guard let oldest = page.last else { break }
+                    before = oldest.id
+                    remaining -= page.count
+                    pages.put(.rows(page))
+                }
+                pages.put(.end)
+            } catch {
+                pages.put(.failed(error))
+            }
         }
+        pages.consumerStarted()
+        var failure: PostgresError?
+        reading: while true {
+            switch pages.take() {
+            case .rows(let page):
+                replay(page)
+                progress(report.examined, total)
+            case .end:
+                break reading
+            case .failed(let error):
+                failure = error
+                break reading
+            }
+        }
+        reader.join()
+        if let failure { throw failure }
+    }
+}
+
+/// The pages of a backtest handed from the reading thread to the classifying one.
+final class BacktestPages: Sendable {
+    enum Item: Sendable {
+        case rows([BacktestRow])
+        case end
+        case failed(PostgresError)
+    }
+
+    /// Pages read ahead of the classification at most: enough to keep both busy, few enough
+    /// that memory stays flat (a page of 5,000 complaints is a few megabytes).
+    static let ahead = 2
+
+    /// The connection, lent to the reading thread, which alone uses it until it is joined.
+    final class Lent: @unchecked Sendable {
+        let db: PostgresConnection
+        init(_ db: PostgresConnection) { self.db = db }
+    }
+
+    private let items = Mutex<[Item]>([])
+    private let available = DispatchSemaphore(value: 0)
+    private let free = DispatchSemaphore(value: ahead)
+    /// False until the classifying side takes pages: a reader that runs before it (a thread
+    /// that could not be started runs its body at once) must not wait for free room.
+    private let consuming = Mutex(false)
+
+    func put(_ item: Item) {
+        if consuming.withLock({ $0 }) { free.wait() }
+        items.withLock { $0.append(item) }
+        available.signal()
+    }
+
+    func consumerStarted() {
+        consuming.withLock { $0 = true }
+    }
+
+    func take() -> Item {
+        available.wait()
+        let item = items.withLock { $0.removeFirst() }
+        free.signal()
+        return item
     }
 }
