@@ -1,5 +1,7 @@
+import ChikayaCore
 import Foundation
 import Postgres
+import Routing
 import Testing
 import TestSupport
 
@@ -289,6 +291,36 @@ struct BacktestIntegrationTests {
         let path = NSTemporaryDirectory() + "draft-\(UUID().uuidString).conf"
         try (shipped + "\n[proprete]\n9: nid de poule\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path
+    }
+
+    @Test("pages read on their own thread while the previous one is classified: the same report, every complaint once, in order")
+    func backtestOverPagesReadAhead() throws {
+        let fixture = try RoutingFixture("backtestpages")
+        defer { fixture.database.drop() }
+        try fixture.submitAndRoute(count: 23)
+        let db = try fixture.database.connect()
+        let draft = try Self.draft()
+        defer { try? FileManager.default.removeItem(atPath: draft) }
+        let classifier = Classifier(rules: try RuleSet.load(path: draft))
+        var whole = Backtester(classifier: classifier, examplesPerMove: 50)
+        try whole.replay(.last(23), on: db)
+        // Pages of 2: twelve pages, most of them read while another is classified.
+        var paged = Backtester(classifier: classifier, examplesPerMove: 50)
+        var seen: [Int] = []
+        try paged.replay(.last(23), on: db, pageSize: 2) { done, total in
+            #expect(total == 23)
+            seen.append(done)
+        }
+        #expect(seen == Array(stride(from: 2, through: 22, by: 2)) + [23])
+        #expect(paged.report.examined == 23 && whole.report.examined == 23)
+        #expect(paged.report.changed == whole.report.changed && paged.report.changed == 4)
+        #expect(paged.report.moves == whole.report.moves)
+        // Newest first, as the single page: the examples come in the same order.
+        #expect(paged.report.examples.mapValues { $0.map(\.reference) } == whole.report.examples.mapValues { $0.map(\.reference) })
+        // A scope with nothing in it reads nothing and starts no reader.
+        var none = Backtester(classifier: classifier)
+        try none.replay(.since(seconds: 0.000_001), on: db, pageSize: 2)
+        #expect(none.report.examined == 0)
     }
 
     @Test("a changed keyword: backtest reports the moves, examples and the manual reassignment it now gets right")

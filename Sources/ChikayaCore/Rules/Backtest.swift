@@ -87,7 +87,7 @@ extension Backtester {
     /// The pages are read on a thread of their own while the previous page is classified, at
     /// most `BacktestPages.ahead` pages ahead, so that reading the history and classifying it
     /// overlap instead of taking turns. `db` is used by that thread alone until it has ended.
-    public mutating func replay(_ scope: BacktestScope, on db: PostgresConnection,
+    public mutating func replay(_ scope: BacktestScope, on db: PostgresConnection, pageSize: Int = Backtester.pageSize,
                                 progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws(PostgresError) {
         let cutoff = try BacktestStore.cutoff(scope, on: db)
         let total = try BacktestStore.count(scope, cutoff: cutoff, on: db)
@@ -99,7 +99,7 @@ extension Backtester {
             var remaining = total
             do throws(PostgresError) {
                 while remaining > 0 {
-                    let page = try BacktestStore.page(cutoff: cutoff, beforeID: before, limit: min(Self.pageSize, remaining),
+                    let page = try BacktestStore.page(cutoff: cutoff, beforeID: before, limit: min(pageSize, remaining),
                                                       on: connection.db)
                     guard let oldest = page.last else { break }
                     before = oldest.id
