@@ -200,10 +200,7 @@ public final class SMTPConnection {
                     observed("envelope", since: enveloping)
                     let sending = clock.now
                     try writeData(message.stream, then: [])
-                    let final = try readFinalReply()
-                    if final.isPositiveCompletion { observed("data", since: sending) }
-                    outcomes[index] = final.isPositiveCompletion ? .accepted(final)
-                        : .failed(SMTPError(.rejected, phase: "end of data", reply: final))
+                    outcomes[index] = try dataOutcome(since: sending)
                 } catch {
                     outcomes[index] = .failed(error)
                 }
@@ -234,10 +231,7 @@ public final class SMTPConnection {
                 enveloping = sending
                 try writeData(message.stream, then: next)
                 envelopeWritten = !next.isEmpty
-                let final = try readFinalReply()
-                if final.isPositiveCompletion { observed("data", since: sending) }
-                outcomes[index] = final.isPositiveCompletion ? .accepted(final)
-                    : .failed(SMTPError(.rejected, phase: "end of data", reply: final))
+                outcomes[index] = try dataOutcome(since: sending)
             } catch {
                 outcomes[index] = .failed(error)
                 break
@@ -374,6 +368,17 @@ public final class SMTPConnection {
     }
 
     /// The reply to the final dot; when it does not come, nobody knows whether the server kept the message.
+    /// The reply to a message's final dot as a group's outcome; the data phase is timed only
+    /// when the server took the message, as `send` times it.
+    private func dataOutcome(since sending: ContinuousClock.Instant) throws(SMTPError) -> SMTPDeliveryOutcome {
+        let final = try readFinalReply()
+        guard final.isPositiveCompletion else {
+            return .failed(SMTPError(.rejected, phase: "end of data", reply: final))
+        }
+        observed("data", since: sending)
+        return .accepted(final)
+    }
+
     private func readFinalReply() throws(SMTPError) -> SMTPReply {
         do {
             return try readReply(timeout: configuration.timeouts.dataTermination, phase: "end of data")
