@@ -3,12 +3,12 @@ receives as a numbered .eml file so integration tests can check what really arri
 import argparse
 import itertools
 import os
-import signal
 import ssl
 import threading
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from peer_process import serve_until_signalled
 
 
 class SavingHandler:
@@ -51,12 +51,7 @@ def main():
         SavingHandler(args.maildir), hostname="127.0.0.1", port=args.port,
         tls_context=context, require_starttls=True, authenticator=authenticate,
         auth_required=True, auth_require_tls=True, decode_data=False, enable_SMTPUTF8=True)
-    controller.start()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
-    controller.stop()
+    serve_until_signalled(controller)
 
 
 if __name__ == "__main__":

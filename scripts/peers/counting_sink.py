@@ -5,10 +5,10 @@ The line is written and flushed before the 250 reply: a message the relay answer
 counted, and one counted but never answered (the relay killed in between) is what the sender
 must resend, the one way a duplicate can honestly arise."""
 import argparse
-import signal
 import threading
 
 from aiosmtpd.controller import Controller
+from peer_process import serve_until_signalled
 
 
 class CountingHandler:
@@ -37,12 +37,7 @@ def main():
     args = parser.parse_args()
     controller = Controller(CountingHandler(args.log), hostname="127.0.0.1", port=args.port,
                             decode_data=False, enable_SMTPUTF8=True)
-    controller.start()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
-    controller.stop()
+    serve_until_signalled(controller)
 
 
 if __name__ == "__main__":
