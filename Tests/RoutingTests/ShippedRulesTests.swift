@@ -13,12 +13,16 @@ struct ShippedRulesTests {
         #expect(set.warnings.isEmpty, "\(set.warnings)")
     }
 
+    /// The shipped rules measured on one of the repository's labelled sets.
+    static func shippedRules(on corpus: String) throws -> Evaluation {
+        let path = repo.appendingPathComponent(corpus).path
+        let labelled = try LabelledCorpus.parse(try String(contentsOfFile: path, encoding: .utf8), fileName: path)
+        let set = try RuleSet.load(path: repo.appendingPathComponent("config/routing-rules.conf").path)
+        return Evaluation(corpus: labelled, classifier: Classifier(rules: set))
+    }
+
     @Test func shippedRulesReachTheDevBars() throws {
-        let corpusPath = Self.repo.appendingPathComponent("config/corpus/dev.tsv").path
-        let source = try String(contentsOfFile: corpusPath, encoding: .utf8)
-        let corpus = try LabelledCorpus.parse(source, fileName: corpusPath)
-        let set = try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path)
-        let evaluation = Evaluation(corpus: corpus, classifier: Classifier(rules: set))
+        let evaluation = try Self.shippedRules(on: "config/corpus/dev.tsv")
         #expect(evaluation.total == 264)
         #expect(evaluation.accuracy >= 0.95)
         #expect(evaluation.macroF1 >= 0.93)
@@ -34,10 +38,7 @@ struct ShippedRulesTests {
     /// the rules keep issue 10's targets there (accuracy 0.93, macro-F1 0.92, every language
     /// style 0.88, triage chosen for at most 8%), so that an edit that loses them fails here.
     @Test func shippedRulesKeepTheTargetsOnTheCheckSet() throws {
-        let path = Self.repo.appendingPathComponent("config/corpus/check.tsv").path
-        let corpus = try LabelledCorpus.parse(try String(contentsOfFile: path, encoding: .utf8), fileName: path)
-        let set = try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path)
-        let evaluation = Evaluation(corpus: corpus, classifier: Classifier(rules: set))
+        let evaluation = try Self.shippedRules(on: "config/corpus/check.tsv")
         #expect(evaluation.total == 400)
         #expect(evaluation.accuracy >= 0.93)
         #expect(evaluation.macroF1 >= 0.92)
