@@ -29,6 +29,17 @@ public enum JSONText {
         return out + "\""
     }
 
+    /// A JSON array of `items`, each written as one JSON value by `element` (the batches that
+    /// stores hand to `jsonb_to_recordset` as one parameter).
+    public static func array<S: Sequence>(_ items: S, _ element: (S.Element) -> String) -> String {
+        var json = "["
+        for (index, item) in items.enumerated() {
+            if index > 0 { json += "," }
+            json += element(item)
+        }
+        return json + "]"
+    }
+
     /// Shortest plain spelling: 2 rather than 2.0, 0.5, 0.333 (three decimals at most).
     static func number(_ v: Double) -> String {
         let scaled = (v * 1000).rounded()

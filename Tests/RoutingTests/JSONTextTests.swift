@@ -18,4 +18,10 @@ struct JSONTextTests {
         #expect(JSONText.quote("plain") == "\"plain\"")
         #expect(JSONText.quote("a\"b") == "\"a\\\"b\"")
     }
+
+    @Test(arguments: [[String](), ["one"], ["a", "b \" c", "انقطاع"]])
+    func arraysReadBackAsTheirElements(items: [String]) throws {
+        let json = JSONText.array(items, JSONText.quote)
+        #expect(try JSONDecoder().decode([String].self, from: Data(json.utf8)) == items)
+    }
 }

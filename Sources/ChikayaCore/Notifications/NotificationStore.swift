@@ -176,12 +176,9 @@ public enum NotificationStore {
     /// database cost): the ids recorded; any other was no longer held by `sender`.
     public static func markSent(_ sends: [Sent], sender: String, on db: PostgresConnection) throws(PostgresError) -> Set<Int64> {
         guard !sends.isEmpty else { return [] }
-        var json = "["
-        for (index, sent) in sends.enumerated() {
-            if index > 0 { json += "," }
-            json += "{\"id\":\(sent.id),\"message_id\":\(JSONText.quote(sent.messageID)),\"reply\":\(JSONText.quote(String(sent.reply.prefix(1_000))))}"
+        let json = JSONText.array(sends) { sent in
+            "{\"id\":\(sent.id),\"message_id\":\(JSONText.quote(sent.messageID)),\"reply\":\(JSONText.quote(String(sent.reply.prefix(1_000))))}"
         }
-        json += "]"
         let rows = try db.query("""
             UPDATE notifications n
             SET status = 'sent', sent_at = now(), message_id = s.message_id, last_reply = s.reply, last_error = NULL,

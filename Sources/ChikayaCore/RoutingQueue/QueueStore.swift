@@ -191,12 +191,9 @@ public enum QueueStore {
     public static func duplicateCandidates(groups: [DuplicateGroup], windowDays: Double, perGroup: Int,
                                            on db: PostgresConnection) throws(PostgresError) -> [DuplicateCandidate] {
         guard !groups.isEmpty else { return [] }
-        var json = "["
-        for (k, group) in groups.enumerated() {
-            if k > 0 { json += "," }
-            json += "{\"arrondissement\":\(JSONText.quote(group.arrondissement)),\"department\":\(JSONText.quote(group.department))}"
+        let json = JSONText.array(groups) { group in
+            "{\"arrondissement\":\(JSONText.quote(group.arrondissement)),\"department\":\(JSONText.quote(group.department))}"
         }
-        json += "]"
         let result = try db.query(prepared: "routing_duplicate_candidates", """
             SELECT g.arrondissement, g.department, o.id, o.reference, rd.text_keys::text AS text_keys
             FROM jsonb_to_recordset($1::jsonb) AS g(arrondissement text, department text)
