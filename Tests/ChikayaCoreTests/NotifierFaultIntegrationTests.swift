@@ -65,7 +65,8 @@ struct NotifierFaultIntegrationTests {
         #expect(claimed.count == 2)
         // As if the lease had run out and another sender had claimed both.
         try db.query("UPDATE notifications SET leased_by = 'b:0'")
-        #expect(try !NotificationStore.markSent(id: claimed[0].id, messageID: "<x@test>", reply: "250 ok", sender: "a:0", on: db))
+        #expect(try NotificationStore.markSent([NotificationStore.Sent(id: claimed[0].id, messageID: "<x@test>", reply: "250 ok")],
+                                               sender: "a:0", on: db).isEmpty)
         #expect(try NotificationStore.markRetry(id: claimed[1].id, error: "451", reply: nil, retryAfter: 1, maxAge: 60,
                                                 sender: "a:0", on: db) == .leaseLost)
         #expect(try !NotificationStore.markFailed(id: claimed[1].id, error: "550", reply: nil, sender: "a:0", on: db))

@@ -105,19 +105,9 @@ public enum NotificationStore {
         }
     }
 
-    /// Extends the lease of a claimed notification; false when it is no longer ours (its lease
-    /// ran out and another sender claimed it, or it was settled).
-    public static func renewLease(id: Int64, sender: String, leaseSeconds: Double,
-                                  on db: PostgresConnection) throws(PostgresError) -> Bool {
-        try db.query("""
-            UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $3::float8)
-            WHERE id = $1 AND leased_by = $2 AND status = 'pending'
-            RETURNING id
-            """, [id, sender, leaseSeconds]).count == 1
-    }
-
-    /// `renewLease` for a group in one statement: the ids still held by `sender`, their leases
-    /// now running `leaseSeconds` from now. The others were lost to another sender or settled.
+    /// Extends the leases of a claimed group in one statement: the ids still held by `sender`,
+    /// their leases now running `leaseSeconds` from now. The others are no longer ours (the lease
+    /// ran out and another sender claimed them, or they were settled).
     public static func renewLeases(ids: [Int64], sender: String, leaseSeconds: Double,
                                    on db: PostgresConnection) throws(PostgresError) -> Set<Int64> {
         guard !ids.isEmpty else { return [] }
@@ -147,19 +137,6 @@ public enum NotificationStore {
             """, [idArray(ids), sender])
     }
 
-    /// Records that the relay took the message; false when `sender` no longer held it.
-    @discardableResult
-    public static func markSent(id: Int64, messageID: String, reply: String, sender: String,
-                                on db: PostgresConnection) throws(PostgresError) -> Bool {
-        try db.query("""
-            UPDATE notifications
-            SET status = 'sent', sent_at = now(), message_id = $2, last_reply = $3, last_error = NULL,
-                unanswered_claims = greatest(unanswered_claims - 1, 0)
-            WHERE id = $1 AND leased_by = $4 AND status = 'pending'
-            RETURNING id
-            """, [id, messageID, String(reply.prefix(1_000)), sender]).count == 1
-    }
-
     /// A message the relay took, to record with `markSent(_:sender:on:)`.
     public struct Sent: Sendable {
         public let id: Int64
@@ -172,8 +149,9 @@ public enum NotificationStore {
         }
     }
 
-    /// `markSent` for a group in one statement (one UPDATE a message was the notifier's largest
-    /// database cost): the ids recorded; any other was no longer held by `sender`.
+    /// Records that the relay took a group's messages, in one statement (one UPDATE a message was
+    /// the notifier's largest database cost): the ids recorded; any other was no longer held by
+    /// `sender`.
     public static func markSent(_ sends: [Sent], sender: String, on db: PostgresConnection) throws(PostgresError) -> Set<Int64> {
         guard !sends.isEmpty else { return [] }
         let json = JSONText.array(sends) { sent in
