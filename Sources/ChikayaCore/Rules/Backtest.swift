@@ -148,27 +148,39 @@ final class BacktestPages: Sendable {
         init(_ db: PostgresConnection) { self.db = db }
     }
 
-    private let items = Mutex<[Item]>([])
+    /// The pages waiting, and how many of them were put without taking room (see `put`).
+    private let queue = Mutex<(items: [Item], unbounded: Int, consuming: Bool)>(([], 0, false))
     private let available = DispatchSemaphore(value: 0)
     private let free = DispatchSemaphore(value: ahead)
-    /// False until the classifying side takes pages: a reader that runs before it (a thread
-    /// that could not be started runs its body at once) must not wait for free room.
-    private let consuming = Mutex(false)
 
+    /// Until the classifying side takes pages, a reader must not wait for room (a thread that
+    /// could not be started runs its body at once, before anyone takes); such a page gives no
+    /// room back when it is taken, so the bound holds again afterwards.
     func put(_ item: Item) {
-        if consuming.withLock({ $0 }) { free.wait() }
-        items.withLock { $0.append(item) }
+        let waits = queue.withLock { state in
+            if !state.consuming { state.unbounded += 1 }
+            return state.consuming
+        }
+        if waits { free.wait() }
+        queue.withLock { $0.items.append(item) }
         available.signal()
     }
 
     func consumerStarted() {
-        consuming.withLock { $0 = true }
+        queue.withLock { $0.consuming = true }
     }
 
     func take() -> Item {
         available.wait()
-        let item = items.withLock { $0.removeFirst() }
-        free.signal()
+        let (item, tookRoom) = queue.withLock { state in
+            let item = state.items.removeFirst()
+            guard state.unbounded == 0 else {
+                state.unbounded -= 1
+                return (item, false)
+            }
+            return (item, true)
+        }
+        if tookRoom { free.signal() }
         return item
     }
 }
