@@ -117,6 +117,44 @@ struct NotifierFaultIntegrationTests {
         #expect(relay.acceptedMessages().isEmpty)
     }
 
+    @Test("the database lost while a group is on the wire: what was not sent goes again at once, not after the group's lease")
+    func unsentGroupHandedBackAfterReconnect() throws {
+        // 2 s before every reply: nothing is accepted in the first 12 s of a session.
+        let relay = try FaultyRelay(["--reply-delay", "2"])
+        try relay.start()
+        // Every SMTP phase may take 20 s, so the group's lease (the slowest send, plus 30 s) runs
+        // about nine minutes: only rows handed back after the reconnection are sent within two.
+        let (fixture, db, expected) = try routed("handback", count: 10, environment: [
+            "CHIKAYA_SMTP_URL": relay.url(timeout: 20), "CHIKAYA_NOTIFIER_RETRY_BASE_SECONDS": "0.5",
+        ])
+        defer { fixture.database.drop() }
+        #expect(expected == 3)
+        let notifier = try fixture.start(["notifier", "--concurrency", "1"])
+        #expect(try fixture.eventually(timeout: 60) {
+            try fixture.count("""
+                SELECT count(*) FROM notifications WHERE leased_by IS NOT NULL AND next_attempt_at > now() + interval '300 seconds'
+                """, on: db) == expected
+        }, "the group's lease was taken for the slowest send: it is on the wire")
+        // The notifier's backend goes, then the relay (before its first 250): the send fails and
+        // its retry cannot be recorded.
+        #expect(try fixture.count("""
+            SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                                  WHERE datname = current_database() AND application_name = 'chikaya-notifier') t
+            """, on: db) == 1)
+        relay.stop()
+        #expect(relay.acceptedMessages().isEmpty)
+        try relay.start()
+        #expect(try fixture.eventually(timeout: 120) {
+            try fixture.count("SELECT count(*) FROM notifications WHERE status = 'sent'", on: db) == expected
+        }, "sent within two minutes of the reconnection, not after the group's lease")
+        notifier.signal(SIGTERM)
+        let outcome = notifier.wait(timeout: 60)
+        #expect(outcome.status == 0)
+        #expect(outcome.stderr.contains("notifications_handed_back"), "\(outcome.stderr.suffix(2_000))")
+        let ids = relay.acceptedMessages().compactMap { MaildirReceiver.header("Message-ID", in: $0) }
+        #expect(ids.count == expected && Set(ids).count == expected, "each message once: \(relay.attemptedMessageIDs())")
+    }
+
     @Test("an idle connection the relay closed: the next message goes at once on a new one")
     func idleConnectionClosedByRelay() throws {
         let relay = try FaultyRelay(["--idle-close", "1"])

@@ -137,6 +137,22 @@ public enum NotificationStore {
             """, [idArray(ids), sender])
     }
 
+    /// Gives back every notification `sender` still holds, as `release` does: rows claimed whose
+    /// outcome was never recorded (an outcome clears the hold). For a sender whose database
+    /// connection broke in the middle of a batch, once it is back: what it did not send goes out
+    /// at once instead of waiting for a lease taken for the slowest possible send. Returns how
+    /// many rows went back.
+    @discardableResult
+    public static func releaseHeld(by sender: String, on db: PostgresConnection) throws(PostgresError) -> Int {
+        try db.query("""
+            UPDATE notifications
+            SET leased_by = NULL, next_attempt_at = now(), attempts = greatest(attempts - 1, 0),
+                unanswered_claims = greatest(unanswered_claims - 1, 0)
+            WHERE leased_by = $1 AND status = 'pending'
+            RETURNING id
+            """, [sender]).count
+    }
+
     /// A message the relay took, to record with `markSent(_:sender:on:)`.
     public struct Sent: Sendable {
         public let id: Int64
@@ -182,12 +198,13 @@ public enum NotificationStore {
 
     /// A transient failure: retry after `retryAfter` seconds, unless the notification is older
     /// than `maxAge` seconds, in which case it fails for good. The claim got an outcome, so it
-    /// does not count toward the cap on unanswered claims.
+    /// does not count toward the cap on unanswered claims, and the row is no longer held by
+    /// `sender` (`releaseHeld` must not bring a retry forward).
     public static func markRetry(id: Int64, error: String, reply: String?, retryAfter: Double, maxAge: Double,
                                  sender: String, on db: PostgresConnection) throws(PostgresError) -> RetryOutcome {
         let row = try db.query("""
             UPDATE notifications
-            SET last_error = $2, last_reply = coalesce($3, last_reply),
+            SET last_error = $2, last_reply = coalesce($3, last_reply), leased_by = NULL,
                 next_attempt_at = now() + make_interval(secs => $4::float8),
                 unanswered_claims = greatest(unanswered_claims - 1, 0),
                 status = CASE WHEN created_at + make_interval(secs => $5::float8) < now() THEN 'failed' ELSE 'pending' END

@@ -73,6 +73,9 @@ struct NotifierLoop {
         // Messages the relay took whose record the database connection lost: recorded first
         // thing on the next connection, while their lease (longer than any send) still holds.
         var unrecorded: [UnrecordedSend] = []
+        // Set when the database connection broke: what this loop still holds unsent is then
+        // handed back on the next connection, not left to a lease as long as the slowest send.
+        var handBack = false
         var lastSend = 0.0
         let interval = configuration.notifierRatePerSecond > 0
             ? Double(notifier.concurrency) / configuration.notifierRatePerSecond : 0
@@ -81,6 +84,11 @@ struct NotifierLoop {
             do {
                 let db = try database.open().connection
                 try recordLate(&unrecorded, on: db)
+                if handBack {
+                    let released = try NotificationStore.releaseHeld(by: id, on: db)
+                    if released > 0 { logger.info("notifications_handed_back", [("loop", id), ("count", released)]) }
+                    handBack = false
+                }
                 let batch = try NotificationStore.claim(on: db, limit: configuration.notifierBatch, sender: id,
                                                         leaseSeconds: configuration.notifierLeaseSeconds,
                                                         maxAttempts: configuration.notifierMaxAttempts)
@@ -124,7 +132,10 @@ struct NotifierLoop {
                 logger.info("batch_sent", [("loop", id), ("claimed", batch.count), ("sent", sent), ("retry", retried),
                                            ("failed", failed), ("lease_lost", lost), ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
             } catch {
-                if database.recover(from: error) { continue }
+                if database.recover(from: error) {
+                    handBack = true
+                    continue
+                }
                 logger.error("loop_error", [("loop", id), ("error", "\(error)")])
                 stop.sleep(configuration.pollSeconds)
             }
@@ -203,6 +214,7 @@ struct NotifierLoop {
                 continue
             }
             var accepted: [UnrecordedSend] = []
+            var failures: [(ClaimedNotification, SMTPError)] = []
             var notSent: [ClaimedNotification] = []
             for (outgoing, outcome) in zip(ready, sendOutcomes) {
                 switch outcome {
@@ -210,12 +222,15 @@ struct NotifierLoop {
                     accepted.append(UnrecordedSend(notification: outgoing.notification, messageID: outgoing.messageID,
                                                    reply: reply.description))
                 case .failed(let error):
-                    outcomes.append(try record(error, for: outgoing.notification, on: db))
+                    failures.append((outgoing.notification, error))
                 case .notSent:
                     notSent.append(outgoing.notification)
                 }
             }
+            // The sends first: should the connection break while recording a failure, the
+            // accepted messages are already recorded (or kept to be), not handed back to go again.
             let recorded = try recordSent(accepted, unrecorded: &unrecorded, on: db)
+            for (notification, error) in failures { outcomes.append(try record(error, for: notification, on: db)) }
             for send in accepted {
                 guard recorded.contains(send.notification.id) else {
                     outcomes.append(outcomeWithoutLease(send.notification, outcome: "sent"))
