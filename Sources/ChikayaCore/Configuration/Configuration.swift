@@ -31,7 +31,9 @@ public struct Configuration: Sendable {
     /// The hand-editable contacts and deadlines that `chikaya departments sync` applies.
     public var departmentsFile: String = "config/departments.conf"
     public var defaultLanguage: String = "fr"
-    public var notifierConcurrency: Int = 1
+    /// Two loops, as the worker has: while one waits on PostgreSQL or the relay, the other
+    /// renders and sends, so a 2-core machine is used on both cores.
+    public var notifierConcurrency: Int = 2
     public var notifierBatch: Int = 50
     public var notifierMaxAgeSeconds: Double = 2 * 24 * 3600
     public var notifierRatePerSecond: Double = 0
