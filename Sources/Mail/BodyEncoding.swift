@@ -42,34 +42,52 @@ enum BodyEncoding: String {
     }
 
     func encode(_ text: String) -> String {
+        var out: [UInt8] = []
+        encode(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the encoded body to `out` (the message is built as bytes, not as a `String`).
+    func encode(_ text: String, to out: inout [UInt8]) {
         switch self {
-        case .sevenBit: Self.crlf(text)
-        case .quotedPrintable: Self.quotedPrintable(text)
-        case .base64: Self.base64(Array(Self.crlf(text).utf8))
+        case .sevenBit: Self.crlf(text, to: &out)
+        case .quotedPrintable: Self.quotedPrintable(text, to: &out)
+        case .base64:
+            var lines: [UInt8] = []
+            Self.crlf(text, to: &lines)
+            Base64Writer.append(lines, lineLength: Self.maxLineLength, to: &out)
         }
     }
 
     /// Calls `body` with each line's UTF-8 bytes: CR, LF and CRLF end a line (see `isLineBreak`).
-    static func forEachLine(of text: String, _ body: (ArraySlice<UInt8>) -> Void) {
-        let bytes = Array(text.utf8)
-        var start = 0
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 10 || byte == 13 {
-                body(bytes[start..<index])
-                index += (byte == 13 && index + 1 < bytes.count && bytes[index + 1] == 10) ? 2 : 1
-                start = index
-            } else {
-                index += 1
+    static func forEachLine(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var copy = text
+        copy.withUTF8 { bytes in
+            var start = 0
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == 10 || byte == 13 {
+                    body(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                    index += (byte == 13 && index + 1 < bytes.count && bytes[index + 1] == 10) ? 2 : 1
+                    start = index
+                } else {
+                    index += 1
+                }
             }
+            body(UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]))
         }
-        body(bytes[start..<bytes.count])
     }
 
     static func crlf(_ text: String) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity(text.utf8.count + 64)
+        var out: [UInt8] = []
+        crlf(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `text` with every line break written as CR LF.
+    static func crlf(_ text: String, to output: inout [UInt8]) {
+        output.reserveCapacity(output.count + text.utf8.count + 64)
         var first = true
         forEachLine(of: text) { line in
             if !first {
@@ -79,77 +97,92 @@ enum BodyEncoding: String {
             first = false
             output.append(contentsOf: line)
         }
-        return String(decoding: output, as: UTF8.self)
     }
 
     static func base64(_ bytes: [UInt8]) -> String {
-        let encoded = Array(Data(bytes).base64EncodedString().utf8)
-        return stride(from: 0, to: encoded.count, by: maxLineLength)
-            .map { String(decoding: encoded[$0..<min($0 + maxLineLength, encoded.count)], as: UTF8.self) }
-            .joined(separator: "\r\n")
+        var out: [UInt8] = []
+        Base64Writer.append(bytes, lineLength: maxLineLength, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// RFC 2045 §6.7: `=XX` for unsafe octets, soft line breaks (`=` at the end) to stay within
     /// 76 characters, trailing whitespace encoded so transports cannot strip it. Written straight
     /// into one buffer (a closure per line appending to an array was a fifth of `mail send-test`).
     static func quotedPrintable(_ text: String) -> String {
+        var out: [UInt8] = []
+        quotedPrintable(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the quoted-printable encoding of `text` to `out`.
+    static func quotedPrintable(_ text: String, to out: inout [UInt8]) {
         var copy = text
-        return copy.withUTF8 { input -> String in
-            let n = input.count
+        copy.withUTF8 { input in
             // At most 3 octets for one, a soft break (3) per 73 octets out, 2 for a lone CR or LF.
-            return String(unsafeUninitializedCapacity: n * 4 + 64) { out -> Int in
-                var o = 0
-                func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 48 + value : 55 + value }
-                func encodeLine(_ start: Int, _ end: Int) {
-                    var column = 0
-                    var index = start
-                    while index < end {
-                        let byte = input[index]
-                        let isLast = index == end - 1
-                        let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "="))
-                            || ((byte == 32 || byte == 9) && !isLast)
-                        let width = literal ? 1 : 3
-                        // Keep room for the soft-break "=" unless this piece ends the line.
-                        let room = isLast ? maxLineLength : maxLineLength - 1
-                        if column + width > room {
-                            out[o] = UInt8(ascii: "=")
-                            out[o + 1] = 13
-                            out[o + 2] = 10
-                            o += 3
-                            column = 0
-                        }
-                        if literal {
-                            out[o] = byte
-                            o += 1
-                        } else {
-                            out[o] = UInt8(ascii: "=")
-                            out[o + 1] = hexDigit(byte >> 4)
-                            out[o + 2] = hexDigit(byte & 15)
-                            o += 3
-                        }
-                        column += width
-                        index += 1
-                    }
+            let capacity = input.count * 4 + 64
+            let offset = out.count
+            out.append(contentsOf: repeatElement(0, count: capacity))
+            let written = out.withUnsafeMutableBufferPointer { buffer in
+                quotedPrintable(input, into: UnsafeMutableBufferPointer(rebasing: buffer[offset...]))
+            }
+            out.removeLast(capacity - written)
+        }
+    }
+
+    /// The encoder itself, into a buffer of at least `4 * input.count + 64` octets; returns the
+    /// octets written.
+    private static func quotedPrintable(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let n = input.count
+        var o = 0
+        func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 48 + value : 55 + value }
+        func encodeLine(_ start: Int, _ end: Int) {
+            var column = 0
+            var index = start
+            while index < end {
+                let byte = input[index]
+                let isLast = index == end - 1
+                let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "="))
+                    || ((byte == 32 || byte == 9) && !isLast)
+                let width = literal ? 1 : 3
+                // Keep room for the soft-break "=" unless this piece ends the line.
+                let room = isLast ? maxLineLength : maxLineLength - 1
+                if column + width > room {
+                    out[o] = UInt8(ascii: "=")
+                    out[o + 1] = 13
+                    out[o + 2] = 10
+                    o += 3
+                    column = 0
                 }
-                // Lines end at CR, LF or CRLF (see `isLineBreak`); the breaks become CRLF.
-                var start = 0
-                var index = 0
-                while index < n {
-                    let byte = input[index]
-                    if byte == 10 || byte == 13 {
-                        encodeLine(start, index)
-                        out[o] = 13
-                        out[o + 1] = 10
-                        o += 2
-                        index += (byte == 13 && index + 1 < n && input[index + 1] == 10) ? 2 : 1
-                        start = index
-                    } else {
-                        index += 1
-                    }
+                if literal {
+                    out[o] = byte
+                    o += 1
+                } else {
+                    out[o] = UInt8(ascii: "=")
+                    out[o + 1] = hexDigit(byte >> 4)
+                    out[o + 2] = hexDigit(byte & 15)
+                    o += 3
                 }
-                encodeLine(start, n)
-                return o
+                column += width
+                index += 1
             }
         }
+        // Lines end at CR, LF or CRLF (see `isLineBreak`); the breaks become CRLF.
+        var start = 0
+        var index = 0
+        while index < n {
+            let byte = input[index]
+            if byte == 10 || byte == 13 {
+                encodeLine(start, index)
+                out[o] = 13
+                out[o + 1] = 10
+                o += 2
+                index += (byte == 13 && index + 1 < n && input[index + 1] == 10) ? 2 : 1
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        encodeLine(start, n)
+        return o
     }
 }

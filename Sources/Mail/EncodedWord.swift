@@ -10,28 +10,35 @@ enum EncodedWord {
     /// `firstMaxLength`, to leave room for the header name), cutting only between whole characters
     /// so that no word holds half of a UTF-8 sequence or a letter without its marks.
     static func encode(_ text: String, firstMaxLength: Int = maxLength) -> [String] {
+        // A word's octets are always a run of the text's own UTF-8 octets: only the run's bounds
+        // are tracked, and each character is measured, never copied into a String of its own.
+        let bytes = Array(text.utf8)
         var words: [String] = []
-        var pending: [UInt8] = []
+        var start = 0
+        var end = 0
         var limit = capacity(forWordLength: firstMaxLength)
         func flush() {
-            guard !pending.isEmpty else { return }
-            words.append("=?UTF-8?B?" + Data(pending).base64EncodedString() + "?=")
-            pending = []
+            guard end > start else { return }
+            var word: [UInt8] = Array("=?UTF-8?B?".utf8)
+            Base64Writer.append(bytes[start..<end], to: &word)
+            word.append(contentsOf: "?=".utf8)
+            words.append(String(decoding: word, as: UTF8.self))
+            start = end
             limit = capacity(forWordLength: maxLength)
         }
         for character in text {
-            let bytes = Array(String(character).utf8)
-            if pending.count + bytes.count > limit { flush() }
-            if bytes.count <= limit {
-                pending += bytes
+            let size = character.utf8.count
+            if end - start + size > limit { flush() }
+            if size <= limit {
+                end += size
                 continue
             }
             // A single character too big for a word (long combining sequences): fall back to
             // its scalars, which are still whole UTF-8 sequences.
             for scalar in character.unicodeScalars {
-                let scalarBytes = Array(String(scalar).utf8)
-                if pending.count + scalarBytes.count > limit { flush() }
-                pending += scalarBytes
+                let scalarSize = UTF8.width(scalar)
+                if end - start + scalarSize > limit { flush() }
+                end += scalarSize
             }
         }
         flush()

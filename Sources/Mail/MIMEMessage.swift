@@ -22,8 +22,10 @@ public struct MIMEMessage: Sendable {
     /// `<unique@messageIDDomain>`; fixed when the value is made, so a retry reuses it.
     public var messageID: String
 
+    /// `messageID`: the caller's own (the outbox derives it from the notification); nil for a
+    /// random one.
     public init(from: MailboxAddress, to: [MailboxAddress], subject: String, textBody: String,
-                htmlBody: String? = nil, language: String? = nil, messageIDDomain: String) {
+                htmlBody: String? = nil, language: String? = nil, messageIDDomain: String, messageID: String? = nil) {
         self.from = from
         self.to = to
         self.subject = subject
@@ -31,7 +33,7 @@ public struct MIMEMessage: Sendable {
         self.htmlBody = htmlBody
         self.language = language
         self.messageIDDomain = messageIDDomain
-        messageID = "<\(UUID().uuidString.lowercased())@\(messageIDDomain)>"
+        self.messageID = messageID ?? "<\(Self.randomUUID())@\(messageIDDomain)>"
     }
 
     /// The SMTP envelope matching the From and To headers.
@@ -39,105 +41,149 @@ public struct MIMEMessage: Sendable {
         Envelope(sender: from.address, recipients: to.map(\.address))
     }
 
+    /// The message's octets, built as bytes from the start (the notifier renders one per
+    /// notification: concatenating `String`s and copying the result was most of its work).
     public func render(date: Date) throws(MIMEError) -> [UInt8] {
         guard !to.isEmpty else { throw .missingRecipient }
-        var head = ""
-        head += try HeaderFolder.fold(name: "Date", tokens: [RFC5322Date.format(date)])
-        head += try HeaderFolder.fold(name: "From", tokens: from.headerTokens(field: "From", firstMaxLength: 70))
+        var out: [UInt8] = []
+        out.reserveCapacity(1_024 + 2 * (textBody.utf8.count + (htmlBody?.utf8.count ?? 0)))
+        try HeaderFolder.fold(name: "Date", tokens: [RFC5322Date.format(date)], into: &out)
+        try HeaderFolder.fold(name: "From", tokens: from.headerTokens(field: "From", firstMaxLength: 70), into: &out)
         var recipients: [String] = []
         for (index, mailbox) in to.enumerated() {
             var tokens = try mailbox.headerTokens(field: "To", firstMaxLength: recipients.isEmpty ? 72 : 75)
             if index < to.count - 1 { tokens[tokens.count - 1] += "," }
             recipients += tokens
         }
-        head += try HeaderFolder.fold(name: "To", tokens: recipients)
+        try HeaderFolder.fold(name: "To", tokens: recipients, into: &out)
         if let replyTo {
-            head += try HeaderFolder.fold(name: "Reply-To", tokens: replyTo.headerTokens(field: "Reply-To", firstMaxLength: 66))
+            try HeaderFolder.fold(name: "Reply-To", tokens: replyTo.headerTokens(field: "Reply-To", firstMaxLength: 66), into: &out)
         }
         try HeaderValue.check(subject, field: "Subject")
         let subjectTokens = EncodedWord.needsEncoding(subject)
             ? EncodedWord.encode(subject, firstMaxLength: 78 - "Subject: ".count)
             : HeaderFolder.words(subject)
         // An empty (or white-space-only) subject is written as "Subject:" with nothing after it.
-        head += try HeaderFolder.fold(name: "Subject", tokens: subjectTokens)
+        try HeaderFolder.fold(name: "Subject", tokens: subjectTokens, into: &out)
         try Self.checkMessageID(messageID, field: "Message-ID")
-        head += try HeaderFolder.fold(name: "Message-ID", tokens: [messageID])
+        try HeaderFolder.fold(name: "Message-ID", tokens: [messageID], into: &out)
         if let inReplyTo {
             try Self.checkMessageID(inReplyTo, field: "In-Reply-To")
-            head += try HeaderFolder.fold(name: "In-Reply-To", tokens: [inReplyTo])
+            try HeaderFolder.fold(name: "In-Reply-To", tokens: [inReplyTo], into: &out)
         }
         if !references.isEmpty {
             for reference in references { try Self.checkMessageID(reference, field: "References") }
-            head += try HeaderFolder.fold(name: "References", tokens: references)
+            try HeaderFolder.fold(name: "References", tokens: references, into: &out)
         }
         if let listUnsubscribe {
             try HeaderValue.check(listUnsubscribe, field: "List-Unsubscribe")
             guard listUnsubscribe.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ">") }) else {
                 throw .invalidHeaderValue(field: "List-Unsubscribe", reason: "a URL in printable ASCII is expected")
             }
-            head += try HeaderFolder.fold(name: "List-Unsubscribe", tokens: ["<\(listUnsubscribe)>"])
+            try HeaderFolder.fold(name: "List-Unsubscribe", tokens: ["<\(listUnsubscribe)>"], into: &out)
         }
         // RFC 3834: tells vacation responders and the like not to answer.
-        head += "Auto-Submitted: auto-generated\r\n"
+        out.append(contentsOf: "Auto-Submitted: auto-generated\r\n".utf8)
         if let language {
             try HeaderValue.check(language, field: "Content-Language")
             guard !language.isEmpty, language.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0) }) else {
                 throw .invalidHeaderValue(field: "Content-Language", reason: "a language tag such as ar or fr is expected")
             }
-            head += "Content-Language: \(language)\r\n"
+            out.append(contentsOf: "Content-Language: ".utf8)
+            out.append(contentsOf: language.utf8)
+            out.append(contentsOf: "\r\n".utf8)
         }
-        head += "MIME-Version: 1.0\r\n"
+        out.append(contentsOf: "MIME-Version: 1.0\r\n".utf8)
 
-        let text = Self.part(textBody, subtype: "plain")
         guard let htmlBody else {
-            return Array((head + text.headers + "\r\n" + text.body + "\r\n").utf8)
+            Self.appendPart(textBody, subtype: "plain", to: &out)
+            return out
         }
-        let html = Self.part(htmlBody, subtype: "html")
-        var boundary = "=_chikaya_" + Self.randomHex()
-        while Self.occurs(boundary, in: text.body) || Self.occurs(boundary, in: html.body) {
-            boundary += "_"
+        // Each part is encoded on its own first: the boundary must occur in neither.
+        var text: [UInt8] = [], html: [UInt8] = []
+        Self.appendPart(textBody, subtype: "plain", to: &text)
+        Self.appendPart(htmlBody, subtype: "html", to: &html)
+        var boundary = Array("=_chikaya_".utf8) + Self.randomHex()
+        while Self.occurs(boundary, in: text) || Self.occurs(boundary, in: html) {
+            boundary.append(UInt8(ascii: "_"))
         }
-        var message = head
-        message += "Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"\r\n\r\n"
-        message += "--\(boundary)\r\n" + text.headers + "\r\n" + text.body + "\r\n"
-        message += "--\(boundary)\r\n" + html.headers + "\r\n" + html.body + "\r\n"
-        message += "--\(boundary)--\r\n"
-        return Array(message.utf8)
+        out.append(contentsOf: "Content-Type: multipart/alternative;\r\n boundary=\"".utf8)
+        out.append(contentsOf: boundary)
+        out.append(contentsOf: "\"\r\n\r\n".utf8)
+        for part in [text, html] {
+            out.append(contentsOf: "--".utf8)
+            out.append(contentsOf: boundary)
+            out.append(contentsOf: "\r\n".utf8)
+            out.append(contentsOf: part)
+        }
+        out.append(contentsOf: "--".utf8)
+        out.append(contentsOf: boundary)
+        out.append(contentsOf: "--\r\n".utf8)
+        return out
     }
 
-    /// True when `needle` occurs in `haystack`, compared as UTF-8 bytes (Foundation's
-    /// `contains` went through CFString and was a tenth of rendering a message).
-    static func occurs(_ needle: String, in haystack: String) -> Bool {
-        let n = Array(needle.utf8), h = Array(haystack.utf8)
-        guard let first = n.first else { return true }
-        guard h.count >= n.count else { return false }
-        var i = 0
-        while i <= h.count - n.count {
-            if h[i] == first && h[i..<(i + n.count)].elementsEqual(n) { return true }
-            i += 1
-        }
-        return false
-    }
-
-    /// 32 lowercase hex digits of a random UUID, as `uuidString` without its dashes (which went
-    /// through CFString's search and replace for every message).
-    static func randomHex() -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        withUnsafeBytes(of: UUID().uuid) { raw in
-            for byte in raw {
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 15)])
+    /// True when `needle` occurs in `haystack` (a part's headers and body: the boundary is
+    /// printable ASCII, so a match in the headers would be as wrong as one in the body).
+    static func occurs(_ needle: [UInt8], in haystack: [UInt8]) -> Bool {
+        guard let first = needle.first else { return true }
+        guard haystack.count >= needle.count else { return false }
+        return haystack.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                var i = 0
+                let last = h.count - n.count
+                while i <= last {
+                    if h[i] == first && memcmp(h.baseAddress! + i, n.baseAddress!, n.count) == 0 { return true }
+                    i += 1
+                }
+                return false
             }
+        }
+    }
+
+    /// 32 lowercase hex digits, random (the system's generator: `UUID()` opened /dev/urandom
+    /// for every call, twice a message).
+    static func randomHex() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return hex(generator.next(), generator.next())
+    }
+
+    /// A random (version 4) UUID in lowercase, as `UUID().uuidString.lowercased()` writes it.
+    static func randomUUID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high: UInt64 = generator.next() & ~0xF000 | 0x4000
+        let low: UInt64 = generator.next() & ~(UInt64(0xC) << 60) | (UInt64(0x8) << 60)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (index, digit) in hex(high, low).enumerated() {
+            if index == 8 || index == 12 || index == 16 || index == 20 { out.append(UInt8(ascii: "-")) }
+            out.append(digit)
         }
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static func part(_ content: String, subtype: String) -> (headers: String, body: String) {
+    private static func hex(_ words: UInt64...) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16 * words.count)
+        for word in words {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                out.append(hexDigits[Int((word >> UInt64(shift)) & 15)])
+            }
+        }
+        return out
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// A text part: its headers, a blank line, the encoded body and a line break.
+    private static func appendPart(_ content: String, subtype: String, to out: inout [UInt8]) {
         let encoding = BodyEncoding.choose(for: content)
-        let headers = "Content-Type: text/\(subtype); charset=utf-8\r\nContent-Transfer-Encoding: \(encoding.rawValue)\r\n"
-        return (headers, encoding.encode(content))
+        out.append(contentsOf: "Content-Type: text/".utf8)
+        out.append(contentsOf: subtype.utf8)
+        out.append(contentsOf: "; charset=utf-8\r\nContent-Transfer-Encoding: ".utf8)
+        out.append(contentsOf: encoding.rawValue.utf8)
+        out.append(contentsOf: "\r\n\r\n".utf8)
+        encoding.encode(content, to: &out)
+        out.append(contentsOf: "\r\n".utf8)
     }
 
     private static func checkMessageID(_ id: String, field: String) throws(MIMEError) {

@@ -147,6 +147,29 @@ import Testing
         #expect(lines.last!.count <= 76)
     }
 
+    @Test func base64WriterMatchesFoundationAtEveryLength() {
+        // Every padding case and a line break landing on the last group or just before it.
+        for count in [0, 1, 2, 3, 4, 5, 56, 57, 58, 59, 113, 114, 115, 171, 500] {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            let expected = Data(bytes).base64EncodedString(options: .lineLength76Characters)
+                .replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
+            #expect(BodyEncoding.base64(bytes) == expected, "\(count) octets")
+            var oneLine: [UInt8] = []
+            Base64Writer.append(bytes, to: &oneLine)
+            #expect(String(decoding: oneLine, as: UTF8.self) == Data(bytes).base64EncodedString(), "\(count) octets")
+        }
+    }
+
+    @Test func randomMessageIDsAreVersion4UUIDs() {
+        let id = MIMEMessage.randomUUID()
+        #expect(UUID(uuidString: id) != nil)
+        #expect(id == id.lowercased())
+        let digits = Array(id.utf8)
+        #expect(digits[14] == UInt8(ascii: "4"))
+        #expect([UInt8(ascii: "8"), UInt8(ascii: "9"), UInt8(ascii: "a"), UInt8(ascii: "b")].contains(digits[19]))
+        #expect(MIMEMessage.randomUUID() != id)
+    }
+
     @Test func messageIDIsUniqueAndStable() throws {
         let a = message(subject: "a")
         let b = message(subject: "a")

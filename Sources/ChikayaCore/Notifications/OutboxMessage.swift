@@ -16,10 +16,9 @@ extension MailTemplates {
     func outboxMessage(for notification: ClaimedNotification, reference: String, language: String,
                        values: [String: String], from: MailboxAddress, messageIDDomain: String) throws -> MIMEMessage {
         let rendered = try render(notification.template, language: language, values: values)
-        var message = MIMEMessage(from: from, to: [MailboxAddress(notification.recipient)], subject: rendered.subject,
-                                  textBody: rendered.text, htmlBody: rendered.html, language: language,
-                                  messageIDDomain: messageIDDomain)
-        message.messageID = "<n\(notification.id).\(reference.lowercased())@\(messageIDDomain)>"
-        return message
+        return MIMEMessage(from: from, to: [MailboxAddress(notification.recipient)], subject: rendered.subject,
+                           textBody: rendered.text, htmlBody: rendered.html, language: language,
+                           messageIDDomain: messageIDDomain,
+                           messageID: "<n\(notification.id).\(reference.lowercased())@\(messageIDDomain)>")
     }
 }
