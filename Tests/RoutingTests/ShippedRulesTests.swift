@@ -63,6 +63,21 @@ struct ShippedRulesTests {
         }
     }
 
+    /// Everyday complaints of every department written for this project (Tests/Fixtures/routing),
+    /// mostly in Darija in both scripts, with the spellings citizens use (zbal, hofar, lpoubila,
+    /// الطرامواي, l9adouss): the rules must know each department's words in each style, not only
+    /// those of the labelled sets.
+    @Test func scopeVocabularyIsRoutedInEveryStyle() throws {
+        let path = Self.repo.appendingPathComponent("Tests/Fixtures/routing/scope-vocabulary.tsv").path
+        let corpus = try LabelledCorpus.parse(try String(contentsOfFile: path, encoding: .utf8), fileName: path)
+        let classifier = Classifier(rules: try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path))
+        #expect(corpus.rows.count >= 200)
+        for row in corpus.rows {
+            let result = classifier.classify(row.text, arrondissement: row.arrondissement)
+            #expect(result.department == row.department, "\(row.id): \(result.matches.map(\.term))")
+        }
+    }
+
     /// Everyday words and place names that consonant skeletons once mistook for keywords
     /// (aujourd'hui for jarda, الحومة for l7am, Ben Msik for musique, الحافلة for 7afla):
     /// each gives nothing to the department named beside it.
