@@ -192,16 +192,42 @@ public final class PostgresConnection {
     /// The parameters as C strings for libpq, checked for NUL bytes, alive during `send`.
     private func withParameters(_ parameters: [(any PostgresBindable)?],
                                 _ send: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> OpaquePointer?) throws(PostgresError) -> PostgresResult {
-        let values = parameters.map { $0?.postgresText }
-        // A C string ends at its first NUL: libpq would send "abc" for "abc\0def" without a word.
-        if let index = values.firstIndex(where: { $0?.utf8.contains(0) == true }) {
-            throw PostgresError(code: .invalidParameter,
-                                message: "parameter $\(index + 1) holds a NUL byte, which PostgreSQL text cannot store; nothing was sent")
-        }
-        let texts: [UnsafeMutablePointer<CChar>?] = values.map { value in
-            value.map { strdup($0) }
-        }
+        // Each value copied once into a C string of its own, its NUL check done with memchr over
+        // the same bytes: a routing batch's parameter is half a megabyte of JSON, and checking it
+        // one byte at a time through `utf8.contains`, then copying it with strdup, was a
+        // twentieth of the worker's CPU.
+        var texts: [UnsafeMutablePointer<CChar>?] = []
+        texts.reserveCapacity(parameters.count)
         defer { texts.forEach { free($0) } }
+        for (index, parameter) in parameters.enumerated() {
+            guard var value = parameter?.postgresText else {
+                texts.append(nil)
+                continue
+            }
+            var holdsNUL = false
+            let copy: UnsafeMutablePointer<CChar>? = value.withUTF8 { bytes in
+                // A C string ends at its first NUL: libpq would send "abc" for "abc\0def" without a word.
+                if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil {
+                    holdsNUL = true
+                    return nil
+                }
+                // malloc, as the strdup it replaces: freed with free() below.
+                guard let raw = malloc(bytes.count + 1) else { return nil }
+                if let base = bytes.baseAddress { raw.copyMemory(from: base, byteCount: bytes.count) }
+                let buffer = raw.bindMemory(to: CChar.self, capacity: bytes.count + 1)
+                buffer[bytes.count] = 0
+                return buffer
+            }
+            if holdsNUL {
+                throw PostgresError(code: .invalidParameter,
+                                    message: "parameter $\(index + 1) holds a NUL byte, which PostgreSQL text cannot store; nothing was sent")
+            }
+            guard let copy else {
+                throw PostgresError(code: .invalidParameter,
+                                    message: "no memory for a copy of parameter $\(index + 1) (\(value.utf8.count) bytes); nothing was sent")
+            }
+            texts.append(copy)
+        }
         let pointers: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
         let raw: OpaquePointer? = pointers.withUnsafeBufferPointer { buffer in
             send(Int32(parameters.count), buffer.baseAddress)

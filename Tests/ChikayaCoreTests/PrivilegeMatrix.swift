@@ -96,7 +96,7 @@ enum PrivilegeMatrix {
         "staff_assignments_changed()": [],
         "chikaya_staff_may_handle(text,text)": ["staff"],
         "complaint_reassign(text,text)": ["staff"],
-        "notifications_skip_suppressed()": [],
+        "notifications_mark_suppressed()": [],
         "inbound_office_command(text,text,text,text,text)": ["notifier"],
         "inbound_citizen_note(text,text,text)": ["notifier"],
         "bounced_offices()": ["notifier", "admin", "readonly"],

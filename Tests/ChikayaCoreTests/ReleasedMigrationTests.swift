@@ -17,6 +17,7 @@ import Testing
         10: "9be9e720258435c6",
         11: "13ef770d92f08c91",
         12: "3a68fcf4d5a1bba7",
+        13: "a6746d099aef3cff",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {

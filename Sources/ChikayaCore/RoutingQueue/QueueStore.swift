@@ -150,8 +150,10 @@ public enum QueueStore {
         // and may look the ids up again for every row of the batch.
         let result = try db.query("""
             WITH input AS (
-                SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
-                    complaint_id bigint, department text, confidence float8, runner_up text, matches jsonb,
+                -- json, not jsonb: the batch's text is read once, never rebuilt as jsonb (see
+                -- RoutingWriteSchema for what that cost).
+                SELECT * FROM json_to_recordset($1::json) AS x(
+                    complaint_id bigint, department text, confidence float8, runner_up text, matches json,
                     text_keys integer[], duplicate_of bigint, duplicate_similarity float8)
             ), decided AS (
                 INSERT INTO routing_decisions (complaint_id, department, confidence, runner_up, matches, rules_version, worker_id,

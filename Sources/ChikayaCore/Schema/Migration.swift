@@ -49,5 +49,6 @@ public enum Migrations {
         BatchTriggersSchema.migration,
         InboundNoticesSchema.migration,
         NotificationClaimsSchema.migration,
+        RoutingWriteSchema.migration,
     ]
 }
