@@ -16,7 +16,7 @@ public struct Classifier: Sendable {
 
     /// Buffers reused between texts; keep one per thread.
     public struct Workspace {
-        var scratch = Matcher.Scratch()
+        var scratch: Matcher.Scratch
         var scores: [Double] = Array(repeating: 0, count: CityDirectory.departments.count)
         var counted: [Int32] = []
         var status: [UInt8] = []  // per hit: 0 counted, 1 repeated, 2 excluded, 3 outside, 4 an exclusion
@@ -24,7 +24,9 @@ public struct Classifier: Sendable {
         var added: [Double] = []  // per hit: what it added to its department's score
         /// Per department: the first token of its first counted keyword (Int32.max when none).
         var firstToken: [Int32] = Array(repeating: Int32.max, count: CityDirectory.departments.count)
-        public init() {}
+        public init() { scratch = Matcher.Scratch() }
+        /// `tokenCache` entries (`TokenPatternCache`): 0 for a workspace used for one text.
+        init(tokenCache: Int) { scratch = Matcher.Scratch(cacheCapacity: tokenCache) }
     }
 
     /// The department index (into `CityDirectory.departments`) and confidence of one decision.
@@ -54,7 +56,7 @@ public struct Classifier: Sendable {
     }
 
     public func classify(_ text: String, arrondissement: String?) -> Classification {
-        var workspace = Workspace()
+        var workspace = Workspace(tokenCache: 0)
         var copy = text
         let decision = copy.withUTF8 { decide(utf8: $0, arrondissement: arrondissement, workspace: &workspace) }
         let utf8 = Array(text.utf8)

@@ -14,6 +14,12 @@ struct Matcher: Sendable {
     private var edges: [UInt64: Int32] = [:]
     private var nodeRules: [[Int32]] = [[]]
     private(set) var maxDepth = 1
+    /// Tells one compiled matcher from another, so that a `TokenPatternCache` filled by one is
+    /// never read for another (a worker's workspace outlives a rules publication).
+    let identity = Identity()
+
+    /// An object whose only use is its identity; the cache holds it, so it cannot be reused.
+    final class Identity: Sendable {}
 
     init(patterns: [WordPattern], rules: [Rule]) {
         plainExact = KeyTable(capacity: patterns.count)
@@ -68,7 +74,9 @@ struct Matcher: Sendable {
         var skeleton: [UInt32] = []
         var hits: [Hit] = []
         var peel: [UInt32] = []
-        init() {
+        var cache: TokenPatternCache
+        init(cacheCapacity: Int = TokenPatternCache.defaultCapacity) {
+            cache = TokenPatternCache(capacity: cacheCapacity)
             ids.reserveCapacity(128)
             idStarts.reserveCapacity(64)
             skeleton.reserveCapacity(32)
@@ -83,9 +91,30 @@ struct Matcher: Sendable {
         scratch.idStarts.removeAll(keepingCapacity: true)
         scratch.hits.removeAll(keepingCapacity: true)
         let tokenCount = scratch.tokenizer.tokens.count
+        scratch.cache.use(for: identity)
         for t in 0..<tokenCount {
-            scratch.idStarts.append(Int32(scratch.ids.count))
-            collectPatterns(token: t, scratch: &scratch)
+            let from = scratch.ids.count
+            scratch.idStarts.append(Int32(from))
+            guard scratch.cache.isEnabled else {
+                collectPatterns(token: t, scratch: &scratch)
+                continue
+            }
+            let token = scratch.tokenizer.tokens[t]
+            let flags = UInt32(token.script.rawValue) | UInt32(token.fold.rawValue) << 2
+                | (previousIsMa(t, script: token.script, scratch: scratch) ? 16 : 0)
+            let scalars = scratch.tokenizer.scalars  // shared storage, no copy: matching never writes it
+            let (hash, found) = scalars.withUnsafeBufferPointer { all in
+                let word = UnsafeBufferPointer(rebasing: all[Int(token.normStart)..<Int(token.normEnd)])
+                let hash = TokenPatternCache.hash(word, flags: flags)
+                return (hash, scratch.cache.append(word, flags: flags, hash: hash, to: &scratch.ids))
+            }
+            if !found {
+                collectPatterns(token: t, scratch: &scratch)
+                scalars.withUnsafeBufferPointer { all in
+                    let word = UnsafeBufferPointer(rebasing: all[Int(token.normStart)..<Int(token.normEnd)])
+                    scratch.cache.insert(word, flags: flags, hash: hash, ids: scratch.ids[from...])
+                }
+            }
         }
         scratch.idStarts.append(Int32(scratch.ids.count))
         for t in 0..<tokenCount {
@@ -123,16 +152,21 @@ struct Matcher: Sendable {
     private static let arabicSh: UInt32 = 0x0634
     private static let latinMa: [UInt32] = [0x6D, 0x61]
 
+    /// Whether the token before `t` is "ma" in the script of `t` (ما…ش split in two words).
+    @inline(__always)
+    private func previousIsMa(_ t: Int, script: Token.Script, scratch: Scratch) -> Bool {
+        guard t > 0 else { return false }
+        let p = scratch.tokenizer.tokens[t - 1]
+        let ps = Int(p.normStart), pe = Int(p.normEnd)
+        guard pe - ps == 2 else { return false }
+        let (m, a): (UInt32, UInt32) = script == .arabic ? (0x0645, 0x0627) : (0x6D, 0x61)
+        return scratch.tokenizer.scalars[ps] == m && scratch.tokenizer.scalars[ps + 1] == a
+    }
+
     private func collectPatterns(token t: Int, scratch: inout Scratch) {
         let token = scratch.tokenizer.tokens[t]
         let s = Int(token.normStart), e = Int(token.normEnd)
-        let previousIsMa: Bool = {
-            guard t > 0 else { return false }
-            let p = scratch.tokenizer.tokens[t - 1]
-            let ps = Int(p.normStart), pe = Int(p.normEnd)
-            let ma = token.script == .arabic ? Matcher.arabicMa : Matcher.latinMa
-            return pe - ps == 2 && scratch.tokenizer.scalars[ps] == ma[0] && scratch.tokenizer.scalars[ps + 1] == ma[1]
-        }()
+        let afterMa = self.previousIsMa(t, script: token.script, scratch: scratch)
         let scalars = scratch.tokenizer.scalars  // shared storage, no copy: matching never writes it
         scalars.withUnsafeBufferPointer { all in
             let word = UnsafeBufferPointer(rebasing: all[s..<e])
@@ -164,7 +198,7 @@ struct Matcher: Sendable {
                         let core = UnsafeBufferPointer(rebasing: word[2..<(word.count - 1)])
                         lookup(core, skeleton: false, scratch: &scratch)
                         lookupSkeleton(core, scratch: &scratch)
-                    } else if previousIsMa {
+                    } else if afterMa {
                         let core = UnsafeBufferPointer(rebasing: word[0..<(word.count - 1)])
                         lookup(core, skeleton: false, scratch: &scratch)
                         lookupSkeleton(core, scratch: &scratch)
@@ -206,7 +240,7 @@ struct Matcher: Sendable {
                 if word.count >= 3, word[word.count - 1] == 0x68, word[word.count - 2] == 0x63 {  // ...ch
                     if word.count >= 6 && word.starts(with: Matcher.latinMa) {
                         lookupSkeleton(UnsafeBufferPointer(rebasing: word[2..<(word.count - 2)]), scratch: &scratch)
-                    } else if previousIsMa {
+                    } else if afterMa {
                         lookupSkeleton(UnsafeBufferPointer(rebasing: word[0..<(word.count - 2)]), scratch: &scratch)
                     }
                 }
@@ -323,7 +357,7 @@ struct Matcher: Sendable {
     }
 
     @inline(__always)
-    private func lookup(_ word: UnsafeBufferPointer<UInt32>, exact: borrowing KeyTable, prefix: borrowing KeyTable,
+    private func lookup(_ word: UnsafeBufferPointer<UInt32>, exact: KeyTable, prefix: KeyTable,
                         scratch: inout Scratch) {
         guard exact.count > 0 || prefix.count > 0 else { return }
         let lengths = prefix.lengthMask
