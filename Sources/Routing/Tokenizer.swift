@@ -22,129 +22,160 @@ struct Tokenizer {
         copy.withUTF8 { tokenize(utf8: $0) }
     }
 
+    /// One pass over the bytes: decodes UTF-8, folds each scalar through `ScalarFolding.table`,
+    /// collapses runs as the scalars are written and finishes each token at its end, writing
+    /// through a pointer into `scalars` sized for the worst case (two scalars a byte) instead
+    /// of appending scalar by scalar.
     mutating func tokenize(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-        scalars.removeAll(keepingCapacity: true)
-        tokens.removeAll(keepingCapacity: true)
+        // Taken out of self, so that writing them is no copy and no exclusivity check on self.
+        var out = scalars
+        scalars = []
+        var found = tokens
+        tokens = []
+        out.removeAll(keepingCapacity: true)
+        found.removeAll(keepingCapacity: true)
+        let worst = 2 * bytes.count + 8
+        out.append(contentsOf: repeatElement(0, count: worst))
+        let table = ScalarFolding.table
+        let written = table.withUnsafeBufferPointer { table in
+            out.withUnsafeMutableBufferPointer { buffer in
+                Tokenizer.scan(bytes, table: table, into: buffer, tokens: &found)
+            }
+        }
+        out.removeLast(worst - written)
+        scalars = out
+        tokens = found
+    }
+
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt64>,
+                             into buffer: UnsafeMutableBufferPointer<UInt32>, tokens: inout [Token]) -> Int {
+        var w = 0
         var open = false
         var current = Token(utf8Start: 0, utf8End: 0, normStart: 0, normEnd: 0, script: .digits)
-        var hasArabic = false, hasLatin = false
+        var hasArabic = false, hasLatin = false, hasDigit = false
+        var run = 0  // how many times the last scalar written stands in a row in this token
+
+        @inline(__always) func emit(_ c: UInt32) {
+            let s = Int(current.normStart)
+            if w > s && buffer[w - 1] == c { run += 1 } else { run = 1 }
+            // A letter written three or more times in a row (ضوووو, bzzzaf) counts once.
+            if run >= 3 && !(c >= 0x30 && c <= 0x39) {
+                if run == 3 { w -= 1 }
+                return
+            }
+            buffer[w] = c
+            w += 1
+        }
+
+        func finish(beforeApostrophe: Bool) {
+            let s = Int(current.normStart)
+            if current.script == .latin {
+                if beforeApostrophe && isElision(UnsafeBufferPointer(rebasing: buffer[s..<w])) {
+                    w = s
+                    return
+                }
+                if hasDigit { w = mapArabiziDigits(buffer, from: s, to: w) }
+                current.fold = pluralFold(UnsafeBufferPointer(rebasing: buffer[s..<w]))
+            }
+            current.normEnd = Int32(w)
+            if w > s { tokens.append(current) }
+        }
 
         var i = 0
         let n = bytes.count
         while i < n {
             let start = i
             let b0 = UInt32(bytes[i])
-            var v: UInt32
+            var entry: UInt64
             if b0 < 0x80 {
-                v = b0; i += 1
-            } else if b0 < 0xE0, i + 1 < n {
-                v = (b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F); i += 2
-            } else if b0 < 0xF0, i + 2 < n {
-                v = (b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F); i += 3
-            } else if i + 3 < n {
-                v = (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
-                    | UInt32(bytes[i + 3] & 0x3F); i += 4
+                entry = table[Int(b0)]
+                i += 1
             } else {
-                v = 0xFFFD; i += 1
-            }
-            let f = ScalarFolding.fold(v)
-            switch f.kind {
-            case .drop:
-                continue
-            case .separator, .apostrophe:
-                if open {
-                    finish(&current, hasArabic: hasArabic, hasLatin: hasLatin, beforeApostrophe: f.kind == .apostrophe)
-                    open = false
+                var v: UInt32
+                if b0 < 0xE0, i + 1 < n {
+                    v = (b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F); i += 2
+                } else if b0 < 0xF0, i + 2 < n {
+                    v = (b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F); i += 3
+                } else if i + 3 < n {
+                    v = (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
+                        | UInt32(bytes[i + 3] & 0x3F); i += 4
+                } else {
+                    v = 0xFFFD; i += 1
                 }
+                if v < ScalarFolding.tableLimit {
+                    entry = table[Int(v)]
+                } else {
+                    let f = ScalarFolding.slowFold(v)
+                    entry = UInt64(f.kind.rawValue) << 48 | UInt64(f.second) << 24 | UInt64(f.first)
+                }
+            }
+            let kind = UInt8(truncatingIfNeeded: entry >> 48)
+            switch kind {
+            case ScalarKind.drop.rawValue:
                 continue
-            case .latin, .digit, .arabic:
-                let isArabic = f.kind == .arabic
+            case ScalarKind.latin.rawValue, ScalarKind.digit.rawValue, ScalarKind.arabic.rawValue:
+                let isArabic = kind == ScalarKind.arabic.rawValue
                 // Arabic letters touching Latin letters or digits start a new token.
                 if open && (isArabic ? (hasLatin || current.script == .digits) : hasArabic) {
-                    finish(&current, hasArabic: hasArabic, hasLatin: hasLatin, beforeApostrophe: false)
+                    finish(beforeApostrophe: false)
                     open = false
                 }
                 if !open {
                     open = true
-                    hasArabic = false; hasLatin = false
-                    current = Token(utf8Start: Int32(start), utf8End: Int32(i), normStart: Int32(scalars.count),
+                    hasArabic = false; hasLatin = false; hasDigit = false
+                    current = Token(utf8Start: Int32(start), utf8End: Int32(i), normStart: Int32(w),
                                     normEnd: 0, script: .digits)
                 }
-                if isArabic { hasArabic = true; current.script = .arabic }
-                if f.kind == .latin { hasLatin = true; current.script = .latin }
+                if isArabic {
+                    hasArabic = true; current.script = .arabic
+                } else if kind == ScalarKind.latin.rawValue {
+                    hasLatin = true; current.script = .latin
+                } else {
+                    hasDigit = true
+                }
                 current.utf8End = Int32(i)
-                scalars.append(f.first)
-                if f.second != 0 { scalars.append(f.second) }
+                emit(UInt32(truncatingIfNeeded: entry & 0xFFFFFF))
+                let second = UInt32(truncatingIfNeeded: (entry >> 24) & 0xFFFFFF)
+                if second != 0 { emit(second) }
+            default:  // a separator or an apostrophe
+                if open {
+                    finish(beforeApostrophe: kind == ScalarKind.apostrophe.rawValue)
+                    open = false
+                }
             }
         }
-        if open { finish(&current, hasArabic: hasArabic, hasLatin: hasLatin, beforeApostrophe: false) }
-    }
-
-    private mutating func finish(_ token: inout Token, hasArabic: Bool, hasLatin: Bool, beforeApostrophe: Bool) {
-        let s = Int(token.normStart)
-        collapseRuns(from: s)
-        if token.script == .latin {
-            if beforeApostrophe && Tokenizer.isElision(scalars[s...]) {
-                scalars.removeSubrange(s...)
-                return
-            }
-            mapArabiziDigits(from: s)
-            token.fold = pluralFold(from: s)
-        }
-        token.normEnd = Int32(scalars.count)
-        if token.normEnd > token.normStart { tokens.append(token) }
-    }
-
-    /// A letter written three or more times in a row (ضوووو, bzzzaf) counts once.
-    private mutating func collapseRuns(from s: Int) {
-        var w = s
-        var r = s
-        let end = scalars.count
-        while r < end {
-            let c = scalars[r]
-            var run = r + 1
-            while run < end && scalars[run] == c { run += 1 }
-            let length = run - r
-            let isDigit = c >= 0x30 && c <= 0x39
-            let keep = (length >= 3 && !isDigit) ? 1 : length
-            for _ in 0..<keep { scalars[w] = c; w += 1 }
-            r = run
-        }
-        scalars.removeSubrange(w..<end)
+        if open { finish(beforeApostrophe: false) }
+        return w
     }
 
     /// In Arabizi, digits inside words stand for Arabic letters; "3 jours" and "n°7" are
     /// separate digit tokens and never get here. Two letters at least, so "t2" or "3h" stay, or
-    /// one letter between digits.
-    private mutating func mapArabiziDigits(from s: Int) {
+    /// one letter between digits. Rewrites buffer[s..<e] and returns its new end (5 becomes kh,
+    /// 2 nothing; the buffer has room for two scalars a byte).
+    private static func mapArabiziDigits(_ buffer: UnsafeMutableBufferPointer<UInt32>, from s: Int, to e: Int) -> Int {
         var letters = 0, digits = 0
-        for k in s..<scalars.count {
-            let c = scalars[k]
+        for k in s..<e {
+            let c = buffer[k]
             if c >= 0x30 && c <= 0x39 { digits += 1 } else { letters += 1 }
         }
         // One letter is enough between digits (7m9, 3n9): no number or unit is written that way.
         let isDigit = { (c: UInt32) in c >= 0x30 && c <= 0x39 }
-        guard digits > 0, letters >= 2 || (letters == 1 && isDigit(scalars[s]) && isDigit(scalars[scalars.count - 1])) else { return }
-        var out: [UInt32] = []
-        out.reserveCapacity(scalars.count - s + 2)
-        for k in s..<scalars.count {
-            switch scalars[k] {
+        guard digits > 0, letters >= 2 || (letters == 1 && isDigit(buffer[s]) && isDigit(buffer[e - 1])) else { return e }
+        let word = Array(buffer[s..<e])
+        var w = s
+        for c in word {
+            switch c {
             // 7 ح becomes ḥ (U+1E25), not h: "s7i7" must not read as "sh".
-            case 0x37: out.append(Tokenizer.arabiziH)
+            case 0x37: buffer[w] = Tokenizer.arabiziH; w += 1
             // 8 is ه or غ: its own letter ḡ (U+1E21), read both ways by skeletons.
-            case 0x38: out.append(Tokenizer.arabiziEight)
-            case 0x39: out.append(0x71)                    // 9 ق -> q
-            case 0x35: out.append(0x6B); out.append(0x68)  // 5 خ -> kh
-            case 0x32: break                               // 2 hamza: silent
-            default: out.append(scalars[k])                // 3 stays: our letter for ع
+            case 0x38: buffer[w] = Tokenizer.arabiziEight; w += 1
+            case 0x39: buffer[w] = 0x71; w += 1                          // 9 ق -> q
+            case 0x35: buffer[w] = 0x6B; buffer[w + 1] = 0x68; w += 2    // 5 خ -> kh
+            case 0x32: break                                             // 2 hamza: silent
+            default: buffer[w] = c; w += 1                               // 3 stays: our letter for ع
             }
         }
-        scalars.replaceSubrange(s..., with: out)
-    }
-
-    /// -aux -> -al, then -s / -x, only on letters-only words long enough to be plurals.
-    private func pluralFold(from s: Int) -> Token.PluralFold {
-        scalars.withUnsafeBufferPointer { Tokenizer.pluralFold(UnsafeBufferPointer(rebasing: $0[s...])) }
+        return w
     }
 
     /// The plural folding of a Latin word; also used on the rest of a word after the matcher
@@ -172,11 +203,20 @@ struct Tokenizer {
         }
     }
 
-    private static let elisions: [[UInt32]] = ["l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu"]
-        .map { $0.unicodeScalars.map(\.value) }
-
-    private static func isElision(_ slice: ArraySlice<UInt32>) -> Bool {
-        elisions.contains { $0.elementsEqual(slice) }
+    /// French elided words before an apostrophe: l d j m n s t c qu jusqu lorsqu puisqu.
+    private static func isElision(_ word: UnsafeBufferPointer<UInt32>) -> Bool {
+        switch word.count {
+        case 1:
+            switch word[0] {
+            case 0x6C, 0x64, 0x6A, 0x6D, 0x6E, 0x73, 0x74, 0x63: return true
+            default: return false
+            }
+        case 2: return word[0] == 0x71 && word[1] == 0x75
+        case 5: return word.elementsEqual("jusqu".unicodeScalars.lazy.map(\.value))
+        case 6: return word.elementsEqual("lorsqu".unicodeScalars.lazy.map(\.value))
+            || word.elementsEqual("puisqu".unicodeScalars.lazy.map(\.value))
+        default: return false
+        }
     }
 
     /// The normalised text, tokens separated by one space (for explanations and the rules hash).
