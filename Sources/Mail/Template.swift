@@ -18,11 +18,11 @@ struct Template: Sendable {
         var stack: [(name: String, line: Int, segments: [Segment])] = [("", 0, [])]
         var rest = Substring(source)
         var line = 1
-        while let open = rest.range(of: "{{") {
+        while let open = Self.find("{{", in: rest) {
             let literal = rest[..<open.lowerBound]
             if !literal.isEmpty { stack[stack.count - 1].segments.append(.text(String(literal))) }
-            line += literal.filter { $0 == "\n" }.count
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
+            line += literal.utf8.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+            guard let close = Self.find("}}", in: rest[open.upperBound...]) else {
                 throw TemplateError(file: file, line: line, "'{{' without a closing '}}'")
             }
             let tag = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
@@ -51,6 +51,22 @@ struct Template: Sendable {
             throw TemplateError(file: file, line: open.line, "'{{#\(open.name)}}' is never closed")
         }
         segments = stack[0].segments
+    }
+
+    /// The first `needle` (two ASCII characters) in `text`, found over UTF-8 bytes: Foundation's `range(of:)`
+    /// was most of the notifier's start-up after connecting.
+    private static func find(_ needle: StaticString, in text: Substring) -> Range<Substring.Index>? {
+        let bytes = text.utf8
+        let first = needle.utf8Start[0], second = needle.utf8Start[1]
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let next = bytes.index(after: index)
+            if bytes[index] == first, next != bytes.endIndex, bytes[next] == second {
+                return index..<bytes.index(after: next)
+            }
+            index = next
+        }
+        return nil
     }
 
     /// Fills the template; `escape` is applied to every value (HTML escaping for HTML bodies).
