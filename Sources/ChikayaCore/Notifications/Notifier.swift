@@ -79,6 +79,13 @@ struct NotifierLoop {
         var lastSend = 0.0
         let interval = configuration.notifierRatePerSecond > 0
             ? Double(notifier.concurrency) / configuration.notifierRatePerSecond : 0
+        // A batch sent at once is claimed for the slowest send of a usual message (up to 64 KiB,
+        // one recipient) plus a minute to build the messages, so its group goes without a second
+        // statement to renew the leases (a third of the outbox's row updates). With a rate
+        // limit, messages wait their turn and each group renews its lease as before.
+        let claimLease = interval > 0 ? configuration.notifierLeaseSeconds
+            : max(configuration.notifierLeaseSeconds,
+                  notifier.smtp.timeouts.worstCaseSend(dataBytes: 64 * 1024, recipients: 1) + 30 + 60)
         defer { smtp?.close() }
         while !stop.isRequested {
             do {
@@ -89,8 +96,10 @@ struct NotifierLoop {
                     if released > 0 { logger.info("notifications_handed_back", [("loop", id), ("count", released)]) }
                     handBack = false
                 }
+                // Taken before the claim is sent: the server starts the lease later than this.
+                let claimed = monotonicNow()
                 let batch = try NotificationStore.claim(on: db, limit: configuration.notifierBatch, sender: id,
-                                                        leaseSeconds: configuration.notifierLeaseSeconds,
+                                                        leaseSeconds: claimLease,
                                                         maxAttempts: configuration.notifierMaxAttempts)
                 if batch.isEmpty {
                     if notifier.drain, try !NotificationStore.hasDue(on: db) { break }
@@ -117,7 +126,7 @@ struct NotifierLoop {
                         lastSend = monotonicNow()
                     }
                     let group = Array(waiting.prefix(groupSize))
-                    let result = try deliver(group, smtp: &smtp, unrecorded: &unrecorded, on: db)
+                    let result = try deliver(group, leaseEnds: claimed + claimLease, smtp: &smtp, unrecorded: &unrecorded, on: db)
                     for outcome in result.outcomes {
                         switch outcome {
                         case .sent: sent += 1
@@ -156,13 +165,15 @@ struct NotifierLoop {
     /// database errors propagate. Returns the outcomes and the notifications that were never
     /// offered to the relay (a broken session before their turn), to send again.
     ///
-    /// Just before the group goes out, the leases are taken again, in one statement, for longer
-    /// than the slowest send the SMTP timeouts allow (`SMTPTimeouts.worstCaseSend`), and the
-    /// whole group, connection included, is held to that time (`send(group:within:)` cuts every
-    /// phase's timeout), so no other sender can claim a row while this one may still be talking
-    /// to the relay. A row that even the renewal finds in other hands (a slow batch outlasted the
-    /// claim's lease) is left to them.
-    private func deliver(_ group: [ClaimedNotification], smtp: inout SMTPConnection?, unrecorded: inout [UnrecordedSend],
+    /// When the group goes out, its leases must outlast the slowest send the SMTP timeouts allow
+    /// (`SMTPTimeouts.worstCaseSend`) plus 30 s, and the whole group, connection included, is
+    /// held to that time (`send(group:within:)` cuts every phase's timeout), so no other sender
+    /// can claim a row while this one may still be talking to the relay. When what is left of
+    /// the claim's lease (`leaseEnds`, on this process's monotonic clock) is not that long, the
+    /// leases are taken again first, in one statement; a row that the renewal finds in other
+    /// hands (a slow batch outlasted the claim's lease) is left to them.
+    private func deliver(_ group: [ClaimedNotification], leaseEnds claimLeaseEnds: Double, smtp: inout SMTPConnection?,
+                         unrecorded: inout [UnrecordedSend],
                          on db: PostgresConnection) throws(PostgresError) -> (outcomes: [Outcome], notSent: [ClaimedNotification]) {
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(group.count)
@@ -172,6 +183,7 @@ struct NotifierLoop {
             if let outgoing = try build(notification, outcomes: &outcomes, on: db) { ready.append(outgoing) }
         }
         var freshRetryAllowed = true
+        var leaseEnds = claimLeaseEnds
         while !ready.isEmpty {
             var budget = 0.0
             for outgoing in ready {
@@ -179,7 +191,16 @@ struct NotifierLoop {
                                                                           recipients: outgoing.envelope.recipients.count))
             }
             let lease = max(configuration.notifierLeaseSeconds, budget + 30)
-            let held = try NotificationStore.renewLeases(ids: ready.map(\.notification.id), sender: id, leaseSeconds: lease, on: db)
+            let held: Set<Int64>
+            if leaseEnds - monotonicNow() >= lease {
+                // The claim's lease still outlasts this group's slowest send: nobody else can
+                // have claimed these rows.
+                held = Set(ready.map(\.notification.id))
+            } else {
+                let renewing = monotonicNow()
+                held = try NotificationStore.renewLeases(ids: ready.map(\.notification.id), sender: id, leaseSeconds: lease, on: db)
+                leaseEnds = renewing + lease
+            }
             let renewed = monotonicNow()
             if held.count < ready.count {
                 for outgoing in ready where !held.contains(outgoing.notification.id) {
