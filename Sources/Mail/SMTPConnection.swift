@@ -273,7 +273,7 @@ public final class SMTPConnection {
         if needsUTF8 && !extensions.offers("SMTPUTF8") {
             throw SMTPError(.needsSMTPUTF8, phase: "MAIL", detail: "an address is not ASCII and the server does not offer SMTPUTF8")
         }
-        let has8Bit = data.contains { $0 >= 128 }
+        let has8Bit = Self.hasEightBitOctet(data)
         if has8Bit && !extensions.offers("8BITMIME") {
             throw SMTPError(.needs8BitMIME, phase: "MAIL", detail: "the message has 8-bit octets and the server does not offer 8BITMIME")
         }
@@ -295,6 +295,24 @@ public final class SMTPConnection {
             commands.append(contentsOf: [13, 10])
         }
         return PreparedMessage(mail: mail, recipients: recipients, commands: commands, stream: stream)
+    }
+
+    /// Whether any octet of `data` has its high bit set, eight octets at a time.
+    static func hasEightBitOctet(_ data: [UInt8]) -> Bool {
+        data.withUnsafeBytes { raw in
+            let count = raw.count
+            var bits: UInt64 = 0
+            var index = 0
+            while index + 8 <= count {
+                bits |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                index += 8
+            }
+            while index < count {
+                bits |= UInt64(raw[index])
+                index += 1
+            }
+            return bits & 0x8080_8080_8080_8080 != 0
+        }
     }
 
     /// Reads the replies to a pipelined MAIL, RCPT... and DATA. Returns the refusal when the

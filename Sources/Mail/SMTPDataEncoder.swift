@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns message octets into the DATA stream of RFC 5321 §4.5.2: CRLF line endings (a lone LF or
 /// CR becomes CRLF), a dot doubled at the start of a line, and the `CRLF . CRLF` terminator.
 enum SMTPDataEncoder {
@@ -18,9 +20,12 @@ enum SMTPDataEncoder {
                 var openLine = false
                 var index = 0
                 let count = input.count
+                let base = UnsafeRawPointer(input.baseAddress!)
                 while index < count {
-                    var end = index
-                    while end < count && input[end] != 13 && input[end] != 10 { end += 1 }
+                    // The line ends at its first CR or LF: memchr finds the LF, then a CR before
+                    // it (scanning byte by byte for either was most of the encoder's work).
+                    let lineFeed = memchr(base + index, 10, count - index).map { base.distance(to: UnsafeRawPointer($0)) } ?? count
+                    let end = memchr(base + index, 13, lineFeed - index).map { base.distance(to: UnsafeRawPointer($0)) } ?? lineFeed
                     if end - index > maxLineLength {
                         tooLong = lineNumber
                         break

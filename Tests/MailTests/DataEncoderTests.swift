@@ -24,4 +24,21 @@ import Testing
             _ = try SMTPDataEncoder.encode(Array(("ok\r\n" + String(repeating: "x", count: 999)).utf8))
         }
     }
+
+    @Test func crBeforeALineFeedFurtherOnEndsTheLineThere() throws {
+        #expect(try encode("a\rb\nc\r\r\nd") == "a\r\nb\r\nc\r\n\r\nd\r\n.\r\n")
+        #expect(try encode("\n\r.\r\n") == "\r\n\r\n..\r\n.\r\n")
+    }
+
+    @Test func eightBitOctetsAreFoundAtAnyOffset() {
+        for count in 0..<20 {
+            let ascii = [UInt8](repeating: UInt8(ascii: "a"), count: count)
+            #expect(!SMTPConnection.hasEightBitOctet(ascii))
+            for position in 0..<count {
+                var bytes = ascii
+                bytes[position] = 0x80
+                #expect(SMTPConnection.hasEightBitOctet(bytes), "\(count) octets, the 8-bit one at \(position)")
+            }
+        }
+    }
 }
