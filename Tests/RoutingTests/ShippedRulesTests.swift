@@ -90,6 +90,7 @@ struct ShippedRulesTests {
         ("تطبيق", "urbanisme"), ("بطريقة سيئة", "voirie"),
         ("aux Roches Noires", "eclairage"), ("un grillage", "eclairage"), ("des rats d'égout", "eau-assainissement"),
         ("لما وصلت للدار", "eau-assainissement"), ("alam f rasi", "eau-assainissement"),
+        ("الشفارة كيشفرو بالليل", "transport"),
     ])
     func everydayWordsAreNoKeywords(text: String, department: String) throws {
         let set = try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path)
