@@ -29,6 +29,46 @@ public enum JSONText {
         return out + "\""
     }
 
+    /// Appends `s` to `out` as a JSON string, quoted and escaped as `quote(_:)` writes it: for
+    /// documents built as bytes (a routing batch's decisions), where each `String` appended and
+    /// grown in turn cost the worker more than the bytes themselves.
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        appendEscaped(s, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `s` escaped for the inside of a JSON string (no quotes around it).
+    public static func appendEscaped(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { bytes in
+            if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                out.append(contentsOf: bytes)
+                return
+            }
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(byte)
+                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(byte)
+                case UInt8(ascii: "\n"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+                case UInt8(ascii: "\r"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+                case UInt8(ascii: "\t"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+                case ..<0x20:
+                    // \u00XX, lower-case hex, as quote(_:) writes it.
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                            hex[Int(byte >> 4)], hex[Int(byte & 0xf)]])
+                default: out.append(byte)
+                }
+            }
+        }
+    }
+
+    /// Appends the decimal digits of `value`.
+    public static func appendInteger<T: BinaryInteger>(_ value: T, to out: inout [UInt8]) {
+        out.append(contentsOf: String(value).utf8)
+    }
+
     /// A JSON array of `items`, each written as one JSON value by `element` (the batches that
     /// stores hand to `jsonb_to_recordset` as one parameter).
     public static func array<S: Sequence>(_ items: S, _ element: (S.Element) -> String) -> String {

@@ -30,13 +30,7 @@ public struct NormalizedWord: Sendable, Hashable {
                 let word = UnsafeBufferPointer(rebasing: all[Int(token.normStart)..<Int(token.normEnd)])
                 Tokenizer.spelling(word, fold: token.fold, into: &folded)
                 let spelling = string(folded[...])
-                var stemStart = 0
-                if token.script == .arabic {
-                    for article in articles where folded.count - article.count >= 3 && folded.starts(with: article) {
-                        stemStart = article.count
-                        break
-                    }
-                }
+                let stemStart = token.script == .arabic ? articleLength(folded) : 0
                 let stem = stemStart == 0 ? spelling : string(folded[stemStart...])
                 var skeletonText = ""
                 if token.script != .digits {
@@ -54,6 +48,15 @@ public struct NormalizedWord: Sendable, Hashable {
             }
         }
         return out
+    }
+
+    /// How many leading scalars of an Arabic spelling are its article (0: none), the stem keeping
+    /// at least three.
+    static func articleLength(_ folded: [UInt32]) -> Int {
+        for article in articles where folded.count - article.count >= 3 && folded.starts(with: article) {
+            return article.count
+        }
+        return 0
     }
 
     /// Longest first, so that وال is peeled whole rather than as و.

@@ -19,6 +19,19 @@ struct JSONTextTests {
         #expect(JSONText.quote("a\"b") == "\"a\\\"b\"")
     }
 
+    @Test func bytesAppendedAreTheQuotedText() {
+        let samples = ["", "plain", "انقطاع الماء", "emoji 🚮", "say \"hi\"", "back\\slash", "line\nbreak\r\ttab",
+                       "bell\u{7} and \u{1F}", "mixed \" \\ \n é"]
+        for sample in samples {
+            var bytes: [UInt8] = Array("x".utf8)
+            JSONText.appendQuoted(sample, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == "x" + JSONText.quote(sample), "\(sample.debugDescription)")
+        }
+        var number: [UInt8] = []
+        JSONText.appendInteger(-1234567890123, to: &number)
+        #expect(String(decoding: number, as: UTF8.self) == "-1234567890123")
+    }
+
     @Test(arguments: [[String](), ["one"], ["a", "b \" c", "انقطاع"]])
     func arraysReadBackAsTheirElements(items: [String]) throws {
         let json = JSONText.array(items, JSONText.quote)

@@ -22,6 +22,42 @@ struct TextSimilarityTests {
         }
     }
 
+    /// The definition of the keys, spelt out with `NormalizedWord`: what `keys(of:)` computes
+    /// on the tokenizer's scalars (the routing worker's path) must equal it.
+    static func definedKeys(of text: String) -> [Int32] {
+        var keys: [Int32] = []
+        for word in NormalizedWord.words(of: text) {
+            let key: String
+            switch word.script {
+            case .digits:
+                key = word.spelling
+            case .arabic:
+                if word.stem.unicodeScalars.count < 2 || TextSimilarity.isStopword(word.stem) { continue }
+                key = String(String.UnicodeScalarView(word.stem.unicodeScalars.prefix(4)))
+            case .latin:
+                if word.stem.unicodeScalars.count < 3 || TextSimilarity.isStopword(word.stem) { continue }
+                key = String(String.UnicodeScalarView(word.stem.unicodeScalars.prefix(5)))
+            }
+            var h: UInt32 = 0x811c9dc5
+            for byte in key.utf8 { h = (h ^ UInt32(byte)) &* 0x01000193 }
+            keys.append(Int32(bitPattern: h))
+        }
+        return Array(Set(keys)).sorted()
+    }
+
+    @Test("keys are the defined ones on every text of the dev corpus and the duplicate pairs")
+    func keysFollowTheDefinition() throws {
+        let path = ShippedRulesTests.repo.appendingPathComponent("config/corpus/dev.tsv").path
+        let corpus = try LabelledCorpus.parse(try String(contentsOfFile: path, encoding: .utf8), fileName: path)
+        var texts = corpus.rows.map(\.text)
+        for pair in try Self.pairs() { texts += [pair.first, pair.second] }
+        texts += ["", "123 4567 ٣٤", "l'éclairage de l'avenue", "والزبل فالزنقة بالليل", "ZBEL zbel Zbal 7ay"]
+        #expect(texts.count > 250)
+        for text in texts {
+            #expect(TextSimilarity.keys(of: text) == Self.definedKeys(of: text), "\(text)")
+        }
+    }
+
     @Test("keys are sorted, distinct, and the same for the same words in another form")
     func keysAreCanonical() {
         let keys = TextSimilarity.keys(of: "Les poubelles débordent, poubelle débordante!")

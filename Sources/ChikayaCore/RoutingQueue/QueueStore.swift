@@ -338,28 +338,38 @@ public enum QueueStore {
             """, [reference])
     }
 
+    /// The batch as the JSON array `finish` reads with `json_to_recordset`, built as bytes.
     static func outcomesJSON(_ outcomes: [RoutingOutcome]) -> String {
-        var json = "["
+        var json: [UInt8] = []
+        json.reserveCapacity(2 + outcomes.reduce(0) { $0 + $1.matchesJSON.utf8.count + 320 })
+        func append(_ text: String) { json.append(contentsOf: text.utf8) }
+        json.append(UInt8(ascii: "["))
         for (index, outcome) in outcomes.enumerated() {
-            if index > 0 { json += "," }
-            json += "{\"complaint_id\":\(outcome.complaintID),\"department\":"
-            json += JSONText.quote(outcome.department)
-            json += ",\"confidence\":\(outcome.confidence.isFinite ? outcome.confidence : 0),\"runner_up\":"
-            json += outcome.runnerUp.map(JSONText.quote) ?? "null"
-            json += ",\"matches\":\(outcome.matchesJSON)"
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            append("{\"complaint_id\":")
+            JSONText.appendInteger(outcome.complaintID, to: &json)
+            append(",\"department\":")
+            JSONText.appendQuoted(outcome.department, to: &json)
+            append(",\"confidence\":\(outcome.confidence.isFinite ? outcome.confidence : 0),\"runner_up\":")
+            if let runnerUp = outcome.runnerUp { JSONText.appendQuoted(runnerUp, to: &json) } else { append("null") }
+            append(",\"matches\":")
+            append(outcome.matchesJSON)
             if let keys = outcome.textKeys {
-                json += ",\"text_keys\":["
+                append(",\"text_keys\":[")
                 for (k, key) in keys.enumerated() {
-                    if k > 0 { json += "," }
-                    json += String(key)
+                    if k > 0 { json.append(UInt8(ascii: ",")) }
+                    JSONText.appendInteger(key, to: &json)
                 }
-                json += "]"
+                json.append(UInt8(ascii: "]"))
             }
             if let link = outcome.duplicate {
-                json += ",\"duplicate_of\":\(link.complaintID),\"duplicate_similarity\":\(min(1, max(0, link.similarity)))"
+                append(",\"duplicate_of\":")
+                JSONText.appendInteger(link.complaintID, to: &json)
+                append(",\"duplicate_similarity\":\(min(1, max(0, link.similarity)))")
             }
-            json += "}"
+            json.append(UInt8(ascii: "}"))
         }
-        return json + "]"
+        json.append(UInt8(ascii: "]"))
+        return String(decoding: json, as: UTF8.self)
     }
 }
