@@ -120,7 +120,7 @@ public struct Classifier: Sendable {
         if let trial {
             hits.removeAll { $0.rule >= trial.firstCandidate && trial.weights[$0.rule] == nil }
         }
-        let all = rules.rules
+        let all = rules.facts
         func weight(_ rule: Int32) -> Double {
             rule < firstCandidate ? all[Int(rule)].weight : trial?.weights[rule] ?? 0
         }

@@ -20,3 +20,12 @@ struct WordPattern: Hashable, Sendable {
     var prefix: Bool
     var key: [UInt32]
 }
+
+/// The fields of a `Rule` that scoring reads, as plain values.
+struct RuleFacts: Sendable {
+    var department: Int
+    var weight: Double
+    var arrondissementMask: UInt32
+    var isExclusion: Bool
+    var isLandmark: Bool
+}

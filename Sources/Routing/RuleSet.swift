@@ -19,6 +19,9 @@ public struct RuleSet: Sendable {
     public var termCount: Int { rules.count }
 
     let rules: [Rule]
+    /// What scoring reads of each rule, without the Strings and arrays of `Rule`: copying a
+    /// `Rule` per hit retained and released them.
+    let facts: [RuleFacts]
     let matcher: Matcher
     /// Whether the file has a `[landmarks]` section (the classifier skips the search otherwise).
     let hasLandmarks: Bool
@@ -37,6 +40,10 @@ public struct RuleSet: Sendable {
         self.margin = margin
         self.ties = ties
         self.rules = rules
+        self.facts = rules.map {
+            RuleFacts(department: $0.department, weight: $0.weight, arrondissementMask: $0.arrondissementMask,
+                      isExclusion: $0.isExclusion, isLandmark: $0.isLandmark)
+        }
         self.warnings = warnings
         self.matcher = Matcher(patterns: patterns, rules: rules)
         self.hasLandmarks = rules.contains { $0.isLandmark }

@@ -47,39 +47,16 @@ struct Tokenizer {
         tokens = found
     }
 
+    /// The loop of `tokenize`: no closures and the token's fields as plain locals, so that the
+    /// per-scalar path stays in registers (captured variables were spilled on every scalar).
     private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt64>,
                              into buffer: UnsafeMutableBufferPointer<UInt32>, tokens: inout [Token]) -> Int {
         var w = 0
         var open = false
-        var current = Token(utf8Start: 0, utf8End: 0, normStart: 0, normEnd: 0, script: .digits)
+        var normStart = 0, utf8Start = 0, utf8End = 0
+        var script = Token.Script.digits
         var hasArabic = false, hasLatin = false, hasDigit = false
         var run = 0  // how many times the last scalar written stands in a row in this token
-
-        @inline(__always) func emit(_ c: UInt32) {
-            let s = Int(current.normStart)
-            if w > s && buffer[w - 1] == c { run += 1 } else { run = 1 }
-            // A letter written three or more times in a row (ضوووو, bzzzaf) counts once.
-            if run >= 3 && !(c >= 0x30 && c <= 0x39) {
-                if run == 3 { w -= 1 }
-                return
-            }
-            buffer[w] = c
-            w += 1
-        }
-
-        func finish(beforeApostrophe: Bool) {
-            let s = Int(current.normStart)
-            if current.script == .latin {
-                if beforeApostrophe && isElision(UnsafeBufferPointer(rebasing: buffer[s..<w])) {
-                    w = s
-                    return
-                }
-                if hasDigit { w = mapArabiziDigits(buffer, from: s, to: w) }
-                current.fold = pluralFold(UnsafeBufferPointer(rebasing: buffer[s..<w]))
-            }
-            current.normEnd = Int32(w)
-            if w > s { tokens.append(current) }
-        }
 
         var i = 0
         let n = bytes.count
@@ -110,42 +87,79 @@ struct Tokenizer {
                 }
             }
             let kind = UInt8(truncatingIfNeeded: entry >> 48)
-            switch kind {
-            case ScalarKind.drop.rawValue:
-                continue
-            case ScalarKind.latin.rawValue, ScalarKind.digit.rawValue, ScalarKind.arabic.rawValue:
-                let isArabic = kind == ScalarKind.arabic.rawValue
-                // Arabic letters touching Latin letters or digits start a new token.
-                if open && (isArabic ? (hasLatin || current.script == .digits) : hasArabic) {
-                    finish(beforeApostrophe: false)
-                    open = false
-                }
-                if !open {
-                    open = true
-                    hasArabic = false; hasLatin = false; hasDigit = false
-                    current = Token(utf8Start: Int32(start), utf8End: Int32(i), normStart: Int32(w),
-                                    normEnd: 0, script: .digits)
-                }
-                if isArabic {
-                    hasArabic = true; current.script = .arabic
-                } else if kind == ScalarKind.latin.rawValue {
-                    hasLatin = true; current.script = .latin
-                } else {
-                    hasDigit = true
-                }
-                current.utf8End = Int32(i)
-                emit(UInt32(truncatingIfNeeded: entry & 0xFFFFFF))
-                let second = UInt32(truncatingIfNeeded: (entry >> 24) & 0xFFFFFF)
-                if second != 0 { emit(second) }
-            default:  // a separator or an apostrophe
+            if kind == ScalarKind.drop.rawValue { continue }
+            if kind == ScalarKind.separator.rawValue || kind == ScalarKind.apostrophe.rawValue {
                 if open {
-                    finish(beforeApostrophe: kind == ScalarKind.apostrophe.rawValue)
+                    finish(buffer, &w, normStart: normStart, utf8Start: utf8Start, utf8End: utf8End, script: script,
+                           hasDigit: hasDigit, beforeApostrophe: kind == ScalarKind.apostrophe.rawValue, tokens: &tokens)
                     open = false
                 }
+                continue
+            }
+            // A letter or a digit. Arabic letters touching Latin letters or digits start a new token.
+            let isArabic = kind == ScalarKind.arabic.rawValue
+            if open && (isArabic ? (hasLatin || script == .digits) : hasArabic) {
+                finish(buffer, &w, normStart: normStart, utf8Start: utf8Start, utf8End: utf8End, script: script,
+                       hasDigit: hasDigit, beforeApostrophe: false, tokens: &tokens)
+                open = false
+            }
+            if !open {
+                open = true
+                hasArabic = false; hasLatin = false; hasDigit = false
+                normStart = w
+                utf8Start = start
+                script = .digits
+            }
+            if isArabic {
+                hasArabic = true; script = .arabic
+            } else if kind == ScalarKind.latin.rawValue {
+                hasLatin = true; script = .latin
+            } else {
+                hasDigit = true
+            }
+            utf8End = i
+            var c = UInt32(truncatingIfNeeded: entry & 0xFFFFFF)
+            var next = UInt32(truncatingIfNeeded: (entry >> 24) & 0xFFFFFF)  // œ -> o e
+            while c != 0 {
+                if w > normStart && buffer[w - 1] == c { run += 1 } else { run = 1 }
+                // A letter written three or more times in a row (ضوووو, bzzzaf) counts once.
+                if run < 3 || (c >= 0x30 && c <= 0x39) {
+                    buffer[w] = c
+                    w += 1
+                } else if run == 3 {
+                    w -= 1
+                }
+                c = next
+                next = 0
             }
         }
-        if open { finish(beforeApostrophe: false) }
+        if open {
+            finish(buffer, &w, normStart: normStart, utf8Start: utf8Start, utf8End: utf8End, script: script,
+                   hasDigit: hasDigit, beforeApostrophe: false, tokens: &tokens)
+        }
         return w
+    }
+
+    /// Ends the token whose scalars are buffer[normStart..<w]: a French elision before an
+    /// apostrophe is dropped, Arabizi digits are mapped and the plural folding noted on Latin
+    /// words; an empty token is no token.
+    @inline(never)
+    private static func finish(_ buffer: UnsafeMutableBufferPointer<UInt32>, _ w: inout Int, normStart s: Int,
+                               utf8Start: Int, utf8End: Int, script: Token.Script, hasDigit: Bool,
+                               beforeApostrophe: Bool, tokens: inout [Token]) {
+        var fold = Token.PluralFold.none
+        if script == .latin {
+            if beforeApostrophe && isElision(UnsafeBufferPointer(rebasing: buffer[s..<w])) {
+                w = s
+                return
+            }
+            if hasDigit { w = mapArabiziDigits(buffer, from: s, to: w) }
+            fold = pluralFold(UnsafeBufferPointer(rebasing: buffer[s..<w]))
+        }
+        guard w > s else { return }
+        tokens.append(Token(utf8Start: Int32(truncatingIfNeeded: utf8Start), utf8End: Int32(truncatingIfNeeded: utf8End),
+                            normStart: Int32(truncatingIfNeeded: s), normEnd: Int32(truncatingIfNeeded: w),
+                            script: script, fold: fold))
     }
 
     /// In Arabizi, digits inside words stand for Arabic letters; "3 jours" and "n°7" are
