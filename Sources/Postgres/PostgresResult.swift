@@ -56,6 +56,23 @@ public final class PostgresResult {
         return String(cString: value)
     }
 
+    /// The position of the column `name` (as `PostgresRow.decode(_:)` finds it), for readers
+    /// of many rows that resolve their columns once per result.
+    public func position(of name: String) throws(PostgresError) -> Int { try columnIndex(name) }
+
+    /// The value at (`row`, `column`) in its text form as libpq holds it, without a copy or a
+    /// String; nil for NULL. The bytes are valid only inside `body`. For readers of many rows
+    /// whose values go straight to byte-level code (the backtest's complaint texts).
+    public func withBytes<R>(row: Int, column: Int, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        guard row >= 0, row < count, column >= 0, column < columnCount,
+              PQgetisnull(handle, Int32(row), Int32(column)) == 0,
+              let value = PQgetvalue(handle, Int32(row), Int32(column)) else { return body(nil) }
+        let length = Int(PQgetlength(handle, Int32(row), Int32(column)))
+        return value.withMemoryRebound(to: UInt8.self, capacity: length) {
+            body(UnsafeBufferPointer(start: $0, count: length))
+        }
+    }
+
     public subscript(_ row: Int) -> PostgresRow { PostgresRow(result: self, index: row) }
 
     public var rows: [PostgresRow] { (0..<count).map { PostgresRow(result: self, index: $0) } }

@@ -87,6 +87,28 @@ public enum CityDirectory {
         return arrondissementBits[code] ?? 0
     }
 
+    /// As `arrondissementBit(_:)` for a code given as UTF-8 bytes (a batch's field, a database
+    /// value read in place), without making a String.
+    public static func arrondissementBit(utf8 code: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        guard let i = index(of: code, in: arrondissementCodeBytes) else { return 0 }
+        return 1 << UInt32(i)
+    }
+
+    /// The index in `departments` of the department whose code is these UTF-8 bytes, if any.
+    public static func departmentIndex(utf8 code: UnsafeBufferPointer<UInt8>) -> Int? {
+        index(of: code, in: departmentCodeBytes)
+    }
+
+    private static let arrondissementCodeBytes = arrondissements.map { Array($0.code.utf8) }
+    private static let departmentCodeBytes = departments.map { Array($0.code.utf8) }
+
+    private static func index(of code: UnsafeBufferPointer<UInt8>, in codes: [[UInt8]]) -> Int? {
+        for (i, candidate) in codes.enumerated() where candidate.count == code.count && candidate.elementsEqual(code) {
+            return i
+        }
+        return nil
+    }
+
     /// The codes of the arrondissements in a set made of `arrondissementBit`s, in directory order.
     public static func arrondissementCodes(in set: UInt32) -> [String] {
         arrondissements.indices.filter { set & (1 << UInt32($0)) != 0 }.map { arrondissements[$0].code }

@@ -26,6 +26,21 @@ struct CityDirectoryTests {
         #expect(compiled == expected)
     }
 
+    /// The byte forms (a batch's field, a database value read in place) agree with the String
+    /// forms, unknown and empty codes included.
+    @Test func codesReadAsBytesMeanWhatTheirStringsMean() {
+        let codes = CityDirectory.arrondissements.map(\.code) + CityDirectory.departments.map(\.code)
+            + ["", "anfa ", "Anfa", "voiri", "voiriee", "triage"]
+        for code in codes {
+            var copy = code
+            copy.withUTF8 { bytes in
+                #expect(CityDirectory.arrondissementBit(utf8: bytes) == CityDirectory.arrondissementBit(code), "\(code)")
+                #expect(CityDirectory.departmentIndex(utf8: bytes) == CityDirectory.departments.firstIndex { $0.code == code },
+                        "\(code)")
+            }
+        }
+    }
+
     @Test func eachArrondissementHasABitOfItsOwnAndTheSetReadsBack() {
         let bits = CityDirectory.arrondissements.map { CityDirectory.arrondissementBit($0.code) }
         #expect(Set(bits).count == bits.count)

@@ -45,6 +45,12 @@ public struct Backtester {
     public let examplesPerMove: Int
     public private(set) var report = BacktestReport()
     private var workspace = Classifier.Workspace()
+    /// Moves between departments of the directory, counted at `from * departments + to` while
+    /// pages are replayed (a dictionary keyed by two Strings cost more than classifying), and
+    /// the examples kept for each; folded into `report.moves` when the replay ends.
+    private var moveCounts = [Int](repeating: 0, count: Backtester.departments * Backtester.departments)
+    private var exampleCounts = [Int](repeating: 0, count: Backtester.departments * Backtester.departments)
+    private static let departments = CityDirectory.departments.count
 
     public init(classifier: Classifier, examplesPerMove: Int = 2) {
         self.classifier = classifier
@@ -76,12 +82,63 @@ public struct Backtester {
 }
 
 extension Backtester {
-    /// Rows fetched per round trip: large enough that latency does not matter, small enough to
-    /// keep memory flat whatever the number of complaints.
+    /// Replays one page read in place: each text goes to the classifier as the bytes libpq
+    /// holds, and only the complaints kept as examples become Strings.
+    public mutating func replay(_ page: BacktestPage) {
+        let n = Backtester.departments
+        for r in 0..<page.count {
+            let bit = page.arrondissementBit(r)
+            let classifier = self.classifier
+            let draft = page.body(r) { classifier.decide(utf8: $0, arrondissementBit: bit, workspace: &workspace) }
+                .departmentIndex
+            report.examined += 1
+            let corrected = page.isCorrected(r)
+            if corrected {
+                report.corrections += 1
+                if page.department(r) == .known(draft) { report.correctionsNowRight += 1 }
+            }
+            let routed = page.routedTo(r)
+            if routed == .known(draft) { continue }
+            report.changed += 1
+            if !corrected { report.previouslyRightNowMoved += 1 }
+            switch routed {
+            case .known(let from):
+                let k = from * n + draft
+                moveCounts[k] += 1
+                if exampleCounts[k] < examplesPerMove {
+                    exampleCounts[k] += 1
+                    keepExample(page.row(r), move: DepartmentMove(from: CityDirectory.departments[from].code,
+                                                                  to: CityDirectory.departments[draft].code))
+                }
+            case .unknown(let code):
+                let move = DepartmentMove(from: code, to: CityDirectory.departments[draft].code)
+                report.moves[move, default: 0] += 1
+                if report.examples[move, default: []].count < examplesPerMove { keepExample(page.row(r), move: move) }
+            }
+        }
+    }
+
+    private mutating func keepExample(_ row: BacktestRow, move: DepartmentMove) {
+        report.examples[move, default: []].append(.init(reference: row.reference, body: row.body,
+                                                        arrondissement: row.arrondissement))
+    }
+
+    /// Folds the moves counted by index into `report.moves`.
+    private mutating func foldMoves() {
+        let n = Backtester.departments
+        for k in moveCounts.indices where moveCounts[k] > 0 {
+            let move = DepartmentMove(from: CityDirectory.departments[k / n].code, to: CityDirectory.departments[k % n].code)
+            report.moves[move, default: 0] += moveCounts[k]
+            moveCounts[k] = 0
+        }
+    }
+
+    /// Ids per page (so at most as many complaints per round trip): large enough that latency
+    /// does not matter, small enough to keep memory flat whatever the number of complaints.
     public static let pageSize = 5_000
 
     /// Replays every routed complaint of `scope` through the draft, newest first, page by page
-    /// (`BacktestStore`, keyset on the id), so 100,000 complaints never sit in memory at once.
+    /// (`BacktestStore`, ranges of ids), so 100,000 complaints never sit in memory at once.
     /// `progress` hears (replayed, total) after each page.
     ///
     /// The pages are read on a thread of their own while the previous page is classified, at
@@ -95,16 +152,21 @@ extension Backtester {
         let pages = BacktestPages()
         let connection = BacktestPages.Lent(db)
         let reader = JoinableThread(name: "backtest-reader") {
-            var before: Int64?
             var remaining = total
             do throws(PostgresError) {
-                while remaining > 0 {
-                    let page = try BacktestStore.page(cutoff: cutoff, beforeID: before, limit: min(pageSize, remaining),
-                                                      on: connection.db)
-                    guard let oldest = page.last else { break }
-                    before = oldest.id
-                    remaining -= page.count
-                    pages.put(.rows(page))
+                // From the newest id down, `pageSize` ids a page, until the scope is read.
+                if let ids = try BacktestStore.idRange(cutoff: cutoff, on: connection.db) {
+                    var upper = ids.upperBound + 1
+                    let span = Int64(max(1, pageSize))
+                    while remaining > 0 && upper > ids.lowerBound {
+                        let lower = max(ids.lowerBound, upper - span)
+                        let page = try BacktestStore.page(ids: lower..<upper, cutoff: cutoff,
+                                                          limit: min(pageSize, remaining), on: connection.db)
+                        upper = lower
+                        guard page.count > 0 else { continue }
+                        remaining -= page.count
+                        pages.put(.page(page))
+                    }
                 }
                 pages.put(.end)
             } catch {
@@ -115,7 +177,7 @@ extension Backtester {
         var failure: PostgresError?
         reading: while true {
             switch pages.take() {
-            case .rows(let page):
+            case .page(let page):
                 replay(page)
                 progress(report.examined, total)
             case .end:
@@ -126,6 +188,7 @@ extension Backtester {
             }
         }
         reader.join()
+        foldMoves()
         if let failure { throw failure }
     }
 }
@@ -133,7 +196,7 @@ extension Backtester {
 /// The pages of a backtest handed from the reading thread to the classifying one.
 final class BacktestPages: Sendable {
     enum Item: Sendable {
-        case rows([BacktestRow])
+        case page(BacktestPage)
         case end
         case failed(PostgresError)
     }
