@@ -94,7 +94,10 @@ struct ShippedRulesTests {
         ("الشفارة كيشفرو بالليل", "transport"), ("المطبخ", "voirie"), ("كنخلصو الفاتورة", "espaces-verts"),
         ("محطوط", "transport"), ("ريحة الجافيل", "espaces-verts"), ("كنباتو", "espaces-verts"),
         ("لقد طفح الكيل", "eau-assainissement"), ("يعكر صفو السكان", "eau-assainissement"),
-        ("le tram est noir de monde", "eclairage"),
+        ("le tram est noir de monde", "eclairage"), ("je trouve", "voirie"), ("ils ne bossent pas", "voirie"),
+        ("le tronçon", "espaces-verts"), ("demande de branchement", "espaces-verts"), ("il faut boucher", "hygiene"),
+        ("nous restons", "hygiene"), ("alimentation en eau", "hygiene"), ("femme enceinte", "police-administrative"),
+        ("poubelles sans couvercle", "voirie"),
     ])
     func everydayWordsAreNoKeywords(text: String, department: String) throws {
         let set = try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path)
