@@ -9,39 +9,52 @@ enum Base64Writer {
     static func append(_ input: ArraySlice<UInt8>, lineLength: Int? = nil, to out: inout [UInt8]) {
         let count = input.count
         guard count > 0 else { return }
-        let encodedCount = (count + 2) / 3 * 4
-        let groupsPerLine = lineLength.map { max(1, $0 / 4) } ?? Int.max
-        let breaks = lineLength == nil ? 0 : (encodedCount / 4 - 1) / groupsPerLine
-        let total = encodedCount + 2 * breaks
-        let offset = out.count
-        out.append(contentsOf: repeatElement(0, count: total))
-        alphabet.withUnsafeBufferPointer { table in
-            input.withUnsafeBufferPointer { source in
-                out.withUnsafeMutableBufferPointer { buffer in
-                    var o = offset
+        let groups = (count + 2) / 3
+        let groupsPerLine = lineLength.map { max(1, $0 / 4) } ?? groups
+        let breaks = (groups - 1) / groupsPerLine
+        let total = groups * 4 + 2 * breaks
+        // Encoded into a scratch buffer left uninitialised, then copied (growing `out` by a run
+        // of zeros first cost as much as the encoding).
+        let encoded = [UInt8](unsafeUninitializedCapacity: total) { buffer, written in
+            written = total
+            alphabet.withUnsafeBufferPointer { table in
+                input.withUnsafeBufferPointer { source in
+                    var o = 0
                     var i = 0
-                    var groups = 0
-                    while i < count {
-                        if groups == groupsPerLine {
+                    var left = groupsPerLine
+                    // Whole groups of three octets; the last one or two octets after the loop.
+                    while i + 3 <= count {
+                        if left == 0 {
                             buffer[o] = 13
                             buffer[o + 1] = 10
                             o += 2
-                            groups = 0
+                            left = groupsPerLine
                         }
-                        let a = source[i]
-                        let b: UInt8 = i + 1 < count ? source[i + 1] : 0
-                        let c: UInt8 = i + 2 < count ? source[i + 2] : 0
-                        buffer[o] = table[Int(a >> 2)]
-                        buffer[o + 1] = table[Int((a & 0x03) << 4 | b >> 4)]
-                        buffer[o + 2] = i + 1 < count ? table[Int((b & 0x0F) << 2 | c >> 6)] : UInt8(ascii: "=")
-                        buffer[o + 3] = i + 2 < count ? table[Int(c & 0x3F)] : UInt8(ascii: "=")
+                        let word = UInt32(source[i]) << 16 | UInt32(source[i + 1]) << 8 | UInt32(source[i + 2])
+                        buffer[o] = table[Int(word >> 18)]
+                        buffer[o + 1] = table[Int(word >> 12 & 0x3F)]
+                        buffer[o + 2] = table[Int(word >> 6 & 0x3F)]
+                        buffer[o + 3] = table[Int(word & 0x3F)]
                         o += 4
                         i += 3
-                        groups += 1
+                        left -= 1
                     }
+                    guard i < count else { return }
+                    if left == 0 {
+                        buffer[o] = 13
+                        buffer[o + 1] = 10
+                        o += 2
+                    }
+                    let second = i + 1 < count
+                    let word = UInt32(source[i]) << 16 | (second ? UInt32(source[i + 1]) << 8 : 0)
+                    buffer[o] = table[Int(word >> 18)]
+                    buffer[o + 1] = table[Int(word >> 12 & 0x3F)]
+                    buffer[o + 2] = second ? table[Int(word >> 6 & 0x3F)] : UInt8(ascii: "=")
+                    buffer[o + 3] = UInt8(ascii: "=")
                 }
             }
         }
+        out.append(contentsOf: encoded)
     }
 
     static func append(_ input: [UInt8], lineLength: Int? = nil, to out: inout [UInt8]) {

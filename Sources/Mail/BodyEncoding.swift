@@ -119,13 +119,12 @@ enum BodyEncoding: String {
         var copy = text
         copy.withUTF8 { input in
             // At most 3 octets for one, a soft break (3) per 73 octets out, 2 for a lone CR or LF.
-            let capacity = input.count * 4 + 64
-            let offset = out.count
-            out.append(contentsOf: repeatElement(0, count: capacity))
-            let written = out.withUnsafeMutableBufferPointer { buffer in
-                quotedPrintable(input, into: UnsafeMutableBufferPointer(rebasing: buffer[offset...]))
+            // Encoded into a scratch buffer left uninitialised, then copied: growing `out` by a
+            // run of zeros first cost more than the encoding.
+            let encoded = [UInt8](unsafeUninitializedCapacity: input.count * 4 + 64) { buffer, written in
+                written = quotedPrintable(input, into: buffer)
             }
-            out.removeLast(capacity - written)
+            out.append(contentsOf: encoded)
         }
     }
 
