@@ -128,17 +128,31 @@ enum BodyEncoding: String {
         }
     }
 
+    /// Octets written as they are when not last on their line: printable ASCII but "=", and
+    /// the blanks (a last blank is encoded, so transports cannot strip it).
+    private static let plainOctets: [Bool] = (0...255).map { ($0 >= 33 && $0 <= 126 && $0 != 61) || $0 == 32 || $0 == 9 }
+
     /// The encoder itself, into a buffer of at least `4 * input.count + 64` octets; returns the
     /// octets written.
     private static func quotedPrintable(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let n = input.count
         var o = 0
+        let plain = plainOctets
         func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 48 + value : 55 + value }
         func encodeLine(_ start: Int, _ end: Int) {
             var column = 0
             var index = start
             while index < end {
                 let byte = input[index]
+                // The usual case first: a printable octet (or a blank) that is not the line's
+                // last, with room left before the soft-break column.
+                if index < end - 1 && column < maxLineLength - 1 && plain[Int(byte)] {
+                    out[o] = byte
+                    o += 1
+                    column += 1
+                    index += 1
+                    continue
+                }
                 let isLast = index == end - 1
                 let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "="))
                     || ((byte == 32 || byte == 9) && !isLast)
