@@ -123,4 +123,29 @@ struct StoreTransactionIntegrationTests {
         #expect(try fixture.count("SELECT count(*) FROM digests_sent WHERE state = 'sent' AND department = 'proprete'", on: db) == 1)
         #expect(try receiver.decodedMessages().filter { $0["To"] == "proprete@example.org" }.count == 1)
     }
+
+    @Test("a worker session plans through indexes and never JIT-compiles the scans it cannot avoid")
+    func workerSessionAvoidsJIT() throws {
+        let fixture = try RoutingFixture("sessionjit")
+        defer { fixture.database.drop() }
+        let db = try fixture.database.connect()
+        // A text search no index serves: a sequential scan is the only plan, and enable_seqscan = off
+        // adds a cost to it that crosses jit_above_cost.
+        let sql = "EXPLAIN SELECT count(*) FROM complaints WHERE body LIKE '%lampadaire%'"
+        func plan() throws -> String {
+            try db.query(sql).rows.map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
+        }
+        let jitAvailable: Bool = try db.query("SELECT pg_jit_available()").single().decode(0)
+        try db.executeScript("SET enable_seqscan = off")
+        if jitAvailable {
+            // Without the session's JIT setting this plan would be compiled on every run.
+            let unprepared = try plan()
+            #expect(unprepared.contains("JIT"), "\(unprepared)")
+        }
+        try QueueStore.prepareSession(on: db)
+        let prepared = try plan()
+        #expect(!prepared.contains("JIT"), "\(prepared)")
+        let jit: String = try db.query("SHOW jit").single().decode(0)
+        #expect(jit == "off")
+    }
 }

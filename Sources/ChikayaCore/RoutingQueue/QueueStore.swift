@@ -285,8 +285,12 @@ public enum QueueStore {
     /// A lock held elsewhere (a migration's DDL, a long transaction of another system on a
     /// complaint) makes a statement fail after `lock_timeout` instead of holding the loop, and so
     /// the shutdown, behind it: the batch is retried like any other failure.
+    ///
+    /// JIT is off because `enable_seqscan = off` only adds a huge cost to a scan it cannot avoid,
+    /// and that cost crosses `jit_above_cost`: such a statement would be compiled anew (about
+    /// 200 ms) on every run, for queries whose real work is milliseconds.
     public static func prepareSession(on db: PostgresConnection) throws(PostgresError) {
-        try db.executeScript("SET enable_seqscan = off; SET enable_bitmapscan = off; SET lock_timeout = '10s'")
+        try db.executeScript("SET enable_seqscan = off; SET enable_bitmapscan = off; SET jit = off; SET lock_timeout = '10s'")
     }
 
     /// Shortens how long the rest of the caller's transaction (or savepoint) waits for a lock
