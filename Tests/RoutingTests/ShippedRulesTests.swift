@@ -97,7 +97,7 @@ struct ShippedRulesTests {
         ("le tram est noir de monde", "eclairage"), ("je trouve", "voirie"), ("ils ne bossent pas", "voirie"),
         ("le tronçon", "espaces-verts"), ("demande de branchement", "espaces-verts"), ("il faut boucher", "hygiene"),
         ("nous restons", "hygiene"), ("alimentation en eau", "hygiene"), ("femme enceinte", "police-administrative"),
-        ("poubelles sans couvercle", "voirie"),
+        ("poubelles sans couvercle", "voirie"), ("العرصة ديال الحومة", "police-administrative"), ("l3arsa", "police-administrative"),
     ])
     func everydayWordsAreNoKeywords(text: String, department: String) throws {
         let set = try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path)
