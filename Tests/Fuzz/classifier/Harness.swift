@@ -11,6 +11,11 @@ let shippedClassifier: Classifier = {
     }
 }()
 
+/// Kept across inputs, with a small token cache so that it fills and starts again often: the
+/// cached path must decide as `classify` (which uses no cache) does. libFuzzer calls the target
+/// from one thread.
+nonisolated(unsafe) var cachedWorkspace = Classifier.Workspace(tokenCache: 64)
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzClassifier(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
@@ -22,6 +27,10 @@ public func fuzzClassifier(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     precondition(CityDirectory.departmentCodes.contains(result.department), "unknown department \(result.department)")
     precondition(result.confidence.isFinite && (0...1).contains(result.confidence), "confidence \(result.confidence)")
     precondition(result.runnerUp != result.department, "the runner-up is the winner")
+    var copy = text
+    let cached = copy.withUTF8 { shippedClassifier.decide(utf8: $0, arrondissement: area, workspace: &cachedWorkspace) }
+    precondition(cached.department == result.department && cached.confidence == result.confidence,
+                 "the token cache changed the decision: \(cached.department) instead of \(result.department)")
     for match in result.matches {
         precondition(match.utf8Range.lowerBound >= 0 && match.utf8Range.upperBound <= text.utf8.count,
                      "a match outside the original text")
