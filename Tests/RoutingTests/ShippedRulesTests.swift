@@ -53,14 +53,7 @@ struct ShippedRulesTests {
     /// off, branches that hide the lamps, a neighbour's leak, another company's bill. Each must go
     /// where its scope says, in every language style.
     @Test func scopeBoundariesAreRoutedByTheirProblem() throws {
-        let path = Self.repo.appendingPathComponent("Tests/Fixtures/routing/scope-boundaries.tsv").path
-        let corpus = try LabelledCorpus.parse(try String(contentsOfFile: path, encoding: .utf8), fileName: path)
-        let classifier = Classifier(rules: try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path))
-        #expect(corpus.rows.count >= 39)
-        for row in corpus.rows {
-            let result = classifier.classify(row.text, arrondissement: row.arrondissement)
-            #expect(result.department == row.department, "\(row.id): \(result.matches.map(\.term))")
-        }
+        try expectEachRowRouted(fixture: "scope-boundaries.tsv", atLeast: 39)
     }
 
     /// Everyday complaints of every department written for this project (Tests/Fixtures/routing),
@@ -68,13 +61,19 @@ struct ShippedRulesTests {
     /// الطرامواي, l9adouss): the rules must know each department's words in each style, not only
     /// those of the labelled sets.
     @Test func scopeVocabularyIsRoutedInEveryStyle() throws {
-        let path = Self.repo.appendingPathComponent("Tests/Fixtures/routing/scope-vocabulary.tsv").path
+        try expectEachRowRouted(fixture: "scope-vocabulary.tsv", atLeast: 200)
+    }
+
+    /// Routes every row of a labelled fixture of Tests/Fixtures/routing with the shipped rules and
+    /// expects its department; the row count guards against a fixture emptied by mistake.
+    private func expectEachRowRouted(fixture name: String, atLeast minimum: Int) throws {
+        let path = Self.repo.appendingPathComponent("Tests/Fixtures/routing/\(name)").path
         let corpus = try LabelledCorpus.parse(try String(contentsOfFile: path, encoding: .utf8), fileName: path)
         let classifier = Classifier(rules: try RuleSet.load(path: Self.repo.appendingPathComponent("config/routing-rules.conf").path))
-        #expect(corpus.rows.count >= 200)
+        #expect(corpus.rows.count >= minimum)
         for row in corpus.rows {
             let result = classifier.classify(row.text, arrondissement: row.arrondissement)
-            #expect(result.department == row.department, "\(row.id): \(result.matches.map(\.term))")
+            #expect(result.department == row.department, "\(name) \(row.id): \(result.matches.map(\.term))")
         }
     }
 
