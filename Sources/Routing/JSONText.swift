@@ -2,32 +2,23 @@
 /// (which would cost more than classifying). Public so the domain's few hand-built JSON
 /// documents (the worker's batch of decisions) share the same quoting.
 public enum JSONText {
+    /// `s` as a JSON string: quoted, and escaped as `appendEscaped(_:to:)` escapes it.
     public static func quote(_ s: String) -> String {
         // Almost every text (keywords, departments, complaint words) needs no escape: one pass
         // over the UTF-8 bytes, then one copy. Appending scalar by scalar was a quarter of the
         // routing worker's CPU (callgrind, scripts/bench-route's city run).
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            return "\"" + s + "\""
-        }
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
+        if !needsEscape(s.utf8) { return "\"" + s + "\"" }
+        var out: [UInt8] = []
+        appendQuoted(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
+
+    /// True when some byte must be escaped inside a JSON string: a quote, a backslash or a control.
+    private static func needsEscape<C: Sequence<UInt8>>(_ bytes: C) -> Bool {
+        bytes.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Appends `s` to `out` as a JSON string, quoted and escaped as `quote(_:)` writes it: for
     /// documents built as bytes (a routing batch's decisions), where each `String` appended and
@@ -42,7 +33,7 @@ public enum JSONText {
     public static func appendEscaped(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { bytes in
-            if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            if !needsEscape(bytes) {
                 out.append(contentsOf: bytes)
                 return
             }
@@ -54,10 +45,9 @@ public enum JSONText {
                 case UInt8(ascii: "\r"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
                 case UInt8(ascii: "\t"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
                 case ..<0x20:
-                    // \u00XX, lower-case hex, as quote(_:) writes it.
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    // \u00XX, lower-case hex.
                     out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                            hex[Int(byte >> 4)], hex[Int(byte & 0xf)]])
+                                            hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xf)]])
                 default: out.append(byte)
                 }
             }
