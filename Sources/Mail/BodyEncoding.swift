@@ -154,8 +154,7 @@ enum BodyEncoding: String {
                     continue
                 }
                 let isLast = index == end - 1
-                let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "="))
-                    || ((byte == 32 || byte == 9) && !isLast)
+                let literal = plain[Int(byte)] && !(isLast && (byte == 32 || byte == 9))
                 let width = literal ? 1 : 3
                 // Keep room for the soft-break "=" unless this piece ends the line.
                 let room = isLast ? maxLineLength : maxLineLength - 1
