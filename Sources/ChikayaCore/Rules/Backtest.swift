@@ -56,29 +56,6 @@ public struct Backtester {
         self.classifier = classifier
         self.examplesPerMove = examplesPerMove
     }
-
-    public mutating func replay(_ rows: [BacktestRow]) {
-        for row in rows {
-            var body = row.body
-            let bit = CityDirectory.arrondissementBit(row.arrondissement)
-            let decision = body.withUTF8 { classifier.decide(utf8: $0, arrondissementBit: bit, workspace: &workspace) }
-            let draft = decision.department
-            report.examined += 1
-            if row.corrected {
-                report.corrections += 1
-                if draft == row.department { report.correctionsNowRight += 1 }
-            }
-            guard draft != row.routedTo else { continue }
-            report.changed += 1
-            if !row.corrected { report.previouslyRightNowMoved += 1 }
-            let move = DepartmentMove(from: row.routedTo, to: draft)
-            report.moves[move, default: 0] += 1
-            if report.examples[move, default: []].count < examplesPerMove {
-                report.examples[move, default: []].append(
-                    .init(reference: row.reference, body: row.body, arrondissement: row.arrondissement))
-            }
-        }
-    }
 }
 
 extension Backtester {

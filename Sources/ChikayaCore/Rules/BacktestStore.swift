@@ -104,8 +104,8 @@ public enum BacktestStore {
     }
 }
 
-/// One page of `BacktestStore.pageInPlace`: the query's result with its columns found by name
-/// once, read row by row in place.
+/// One page of `BacktestStore.page(ids:cutoff:limit:on:)`: the query's result with its columns
+/// found by name once, read row by row in place.
 ///
 /// `@unchecked Sendable`: the reading thread makes it and hands it over whole; from then on
 /// only the classifying thread reads it, and nothing writes it (libpq filled it before).
