@@ -323,6 +323,28 @@ struct BacktestIntegrationTests {
         #expect(none.report.examined == 0)
     }
 
+    @Test("rules suggest's history read in pages of 3 ids: the same examples, counts and order as one page")
+    func correctionHistoryOverPages() throws {
+        let fixture = try RoutingFixture("suggestpages")
+        defer { fixture.database.drop() }
+        try fixture.submitAndRoute(count: 20)
+        let db = try fixture.database.connect()
+        let references = try fixture.references(on: db)
+        #expect(try fixture.run(["complaints", "reassign", references[3], "proprete", "--note", "rubble"]).status == 0)
+        let whole = try Corrections.history(sinceSeconds: 3_600, on: db)
+        let paged = try Corrections.history(sinceSeconds: 3_600, on: db, pageSize: 3)
+        #expect(whole.corrections == 1 && paged.corrections == 1)
+        #expect(paged.confirmed == whole.confirmed && paged.unlabelled == whole.unlabelled)
+        #expect(paged.corrections + paged.confirmed + paged.unlabelled == 20)
+        #expect(paged.examples.map(\.reference) == whole.examples.map(\.reference))
+        #expect(paged.examples.map(\.department) == whole.examples.map(\.department))
+        // Oldest first, each complaint once; the corrected one labelled where staff put it.
+        #expect(paged.examples.map(\.reference) == references.filter { Set(paged.examples.map(\.reference)).contains($0) })
+        #expect(paged.examples.first { $0.reference == references[3] }?.department == "proprete")
+        // A window with nothing in it reads nothing.
+        #expect(try Corrections.history(sinceSeconds: 0.000_001, on: db, pageSize: 3).examples.isEmpty)
+    }
+
     @Test("a changed keyword: backtest reports the moves, examples and the manual reassignment it now gets right")
     func backtestReportsMoves() throws {
         let fixture = try RoutingFixture("backtest")

@@ -23,8 +23,8 @@ public struct BacktestRow: Sendable {
     public let corrected: Bool
 }
 
-/// All SQL of `rules backtest`: routed complaints, read page by page (keyset on the id, newest
-/// first), so that 100,000 complaints never sit in memory as one result.
+/// All SQL of `rules backtest` and `rules suggest`: routed complaints, read page by page (ranges
+/// of ids, newest first), so that 100,000 complaints never sit in memory as one result.
 public enum BacktestStore {
     /// The fixed lower bound of a `since` scope, taken once so that every page agrees on it.
     public static func cutoff(_ scope: BacktestScope, on db: PostgresConnection) throws(PostgresError) -> String? {
@@ -40,34 +40,6 @@ public enum BacktestStore {
             """, [cutoff]).single().decode(0)
         if case .last(let n) = scope { return min(n, total) }
         return total
-    }
-
-    /// Up to `limit` complaints with an id below `beforeID` (nil: from the newest), newest first
-    /// (`rules suggest` reads its history this way).
-    private static let pageSQL = """
-        SELECT c.id, c.reference, c.body, c.arrondissement, rd.department AS routed_to, c.department,
-               \(AuditTrail.correctedByHand(complaintID: "c.id")) AS corrected
-        FROM complaints c JOIN routing_decisions rd ON rd.complaint_id = c.id
-        WHERE ($1::bigint IS NULL OR c.id < $1::bigint)
-          AND ($1::bigint IS NULL OR rd.complaint_id < $1::bigint)  -- else the merge join walks every newer decision
-          AND ($2::timestamptz IS NULL OR c.submitted_at >= $2::timestamptz)
-        ORDER BY c.id DESC
-        LIMIT $3
-        """
-
-    /// Up to `limit` complaints with an id below `beforeID` (nil: from the newest), as Swift values.
-    public static func page(cutoff: String?, beforeID: Int64?, limit: Int,
-                            on db: PostgresConnection) throws(PostgresError) -> [BacktestRow] {
-        let result = try db.query(pageSQL, [beforeID, cutoff, limit])
-        var rows: [BacktestRow] = []
-        rows.reserveCapacity(result.count)
-        for row in result.rows {
-            rows.append(BacktestRow(id: try row.decode("id"), reference: try row.decode("reference"),
-                                    body: try row.decode("body"), arrondissement: try row.decode("arrondissement"),
-                                    routedTo: try row.decode("routed_to"), department: try row.decode("department"),
-                                    corrected: try row.decode("corrected")))
-        }
-        return rows
     }
 
     /// The lowest and highest id of the complaints the scope's cutoff keeps, nil when none.

@@ -32,23 +32,29 @@ public enum Corrections {
                                department: department)
     }
 
-    /// Every routed complaint submitted in the last `seconds`, page by page (as the backtest
-    /// reads them), turned into examples.
+    /// Every routed complaint submitted in the last `seconds`, turned into examples. Read as the
+    /// backtest reads: pages of `pageSize` ids from the newest down, each page's join and
+    /// corrections through their indexes within its range (a keyset page with a LIMIT made the
+    /// planner walk every newer decision, and every event for the corrections, per page).
     public static func history(sinceSeconds seconds: Double, on db: PostgresConnection,
                                pageSize: Int = 5_000) throws(PostgresError) -> CorrectionHistory {
         let cutoff = try BacktestStore.cutoff(.since(seconds: seconds), on: db)
         var examples: [LabelledExample] = []
         var corrections = 0, confirmed = 0, unlabelled = 0
-        var before: Int64?
-        while true {
-            let page = try BacktestStore.page(cutoff: cutoff, beforeID: before, limit: pageSize, on: db)
-            guard let oldest = page.last else { break }
-            for row in page {
-                guard let example = example(from: row) else { unlabelled += 1; continue }
-                if row.corrected { corrections += 1 } else { confirmed += 1 }
-                examples.append(example)
+        if let ids = try BacktestStore.idRange(cutoff: cutoff, on: db) {
+            let span = Int64(max(1, pageSize))
+            var upper = ids.upperBound + 1
+            while upper > ids.lowerBound {
+                let lower = max(ids.lowerBound, upper - span)
+                let page = try BacktestStore.page(ids: lower..<upper, cutoff: cutoff, limit: pageSize, on: db)
+                upper = lower
+                for k in 0..<page.count {
+                    let row = page.row(k)
+                    guard let example = example(from: row) else { unlabelled += 1; continue }
+                    if row.corrected { corrections += 1 } else { confirmed += 1 }
+                    examples.append(example)
+                }
             }
-            before = oldest.id
         }
         // Oldest first: the order the city saw them in, so that example references read in order.
         examples.reverse()
