@@ -5,6 +5,7 @@ import Foundation
 /// (`anonymous name email phone notify_language`). Columns are found by name; `id` and
 /// `department` are ignored. Every problem of the file is reported with its line.
 public enum ComplaintFile {
+    /// Every problem found in a file, one line each, each naming its line number.
     public struct Problems: Error, CustomStringConvertible {
         public let lines: [String]
         public var description: String { lines.joined(separator: "\n") }

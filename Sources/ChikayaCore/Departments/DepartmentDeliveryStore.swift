@@ -5,6 +5,7 @@ import Routing
 /// What a department email needs beyond the claimed notification. Personal data is only
 /// filled in for complaints that are not anonymous (the query itself leaves it out).
 public struct DepartmentDelivery: Sendable {
+    /// A file of the complaint, named as the citizen sent it and found by its storage key.
     public struct Attachment: Sendable {
         public let fileName: String
         public let storageKey: String

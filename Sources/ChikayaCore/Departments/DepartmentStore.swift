@@ -15,6 +15,7 @@ public struct DepartmentOverview: Sendable {
 /// What `departments check` reports: departments without a default office, and the assignments
 /// waiting for a contact, per office.
 public struct DepartmentCheck: Sendable {
+    /// Assignments of one office still waiting for a contact address.
     public struct Waiting: Sendable {
         public let department: String
         public let arrondissement: String?
@@ -28,6 +29,7 @@ public struct DepartmentCheck: Sendable {
 
 /// A refusal of a departments command, in words an operator can act on.
 public struct DepartmentError: Error, CustomStringConvertible, Equatable {
+    /// Which refusal it is, for callers and tests that act on the kind rather than the words.
     public enum Code: String, Sendable { case unknownDepartment, unknownArrondissement, invalidEmail, noSuchContact, invalidFile }
     public let code: Code
     public let description: String

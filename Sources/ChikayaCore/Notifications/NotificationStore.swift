@@ -26,6 +26,7 @@ public struct ClaimedNotification: Sendable {
 
 /// Counts and recent failures for `chikaya notifications status`.
 public struct NotificationSummary: Sendable {
+    /// One notification that failed for good, with the error that ended it.
     public struct Failure: Sendable {
         public let id: Int64
         public let reference: String

@@ -14,6 +14,7 @@ public struct StaffAssignment: Sendable, Equatable {
 
 /// A refusal of a staff command, in words an administrator can act on.
 public struct StaffError: Error, CustomStringConvertible, Equatable {
+    /// Which refusal it is, for callers and tests that act on the kind rather than the words.
     public enum Code: String, Sendable { case unknownLogin, noSuchAssignment, alreadyAssigned }
     public let code: Code
     public let description: String

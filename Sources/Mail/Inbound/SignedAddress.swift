@@ -41,6 +41,7 @@ public struct InboundSecret: Sendable {
 /// lower-case base32, so it survives MTAs that fold the local part's case. Without the secret,
 /// nobody can make an address that moves a complaint or suppresses someone else's address.
 public struct InboundAddressing: Sendable {
+    /// What mail to the address does: a bounce, a citizen's reply, or an unsubscribe.
     public enum Kind: String, Sendable, CaseIterable {
         case bounce, reply, unsubscribe
     }
