@@ -18,6 +18,7 @@ import Testing
         11: "13ef770d92f08c91",
         12: "3a68fcf4d5a1bba7",
         13: "a6746d099aef3cff",
+        14: "c06fb0787f8e7721",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {

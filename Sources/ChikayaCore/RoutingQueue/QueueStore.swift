@@ -293,12 +293,6 @@ public enum QueueStore {
         try db.executeScript("SET enable_seqscan = off; SET enable_bitmapscan = off; SET jit = off; SET lock_timeout = '10s'")
     }
 
-    /// Shortens how long the rest of the caller's transaction (or savepoint) waits for a lock
-    /// before failing with SQLSTATE 55P03; the session's own value returns with its end.
-    public static func limitLockWait(seconds: Double, on db: PostgresConnection) throws(PostgresError) {
-        try db.query("SELECT set_config('lock_timeout', $1, true)", ["\(Int((seconds * 1000).rounded()))ms"])
-    }
-
     /// True while any complaint is still waiting to be routed (dead ones excluded).
     public static func hasPending(on db: PostgresConnection) throws(PostgresError) -> Bool {
         try db.query(prepared: "routing_has_pending", "SELECT EXISTS (SELECT 1 FROM routing_queue WHERE state = 'pending')").single().decode(0)

@@ -224,8 +224,8 @@ struct RoutingLoop {
                     let held = try QueueStore.heldElsewhere(complaintIDs: outcomes.map(\.complaintID), on: db)
                     var writable = outcomes.filter { !held.contains($0.complaintID) }
                     if let duplicates, !held.isEmpty {
-                        // A link to a complaint held elsewhere would make the foreign key check
-                        // wait on that lock: link again among what is written now.
+                        // A complaint held elsewhere is not decided now, so it is no open
+                        // complaint to link to: link again among what is written now.
                         duplicates.relink(&writable, excluding: held)
                     }
                     let decided = writable.isEmpty ? 0 : try finish(writable, rulesVersion: rulesVersion, on: db)
@@ -281,39 +281,12 @@ struct RoutingLoop {
     }
 
     /// Writes the decisions of `outcomes` (whose complaints this transaction holds) and returns
-    /// how many were decided.
-    ///
-    /// The one lock the write can still wait on is a duplicate link's: the foreign key check
-    /// shares the linked earlier complaint's row, and a department's system may hold that row
-    /// `FOR UPDATE` for as long as its transaction lasts (row-level security hides assigned
-    /// complaints from the worker's own `SKIP LOCKED`, so it cannot be asked beforehand). Such a
-    /// write is tried in a savepoint with a short lock timeout; when it times out, the batch is
-    /// written without its links to earlier complaints: a link is advice, routing is not.
+    /// how many were decided. The write locks no other complaint: a duplicate link names an
+    /// earlier complaint without sharing its row (migration 14), so a department's system that
+    /// holds that complaint while editing it does not hold the batch back.
     private func finish(_ outcomes: [RoutingOutcome], rulesVersion: String, on db: PostgresConnection) throws -> Int {
-        let inBatch = Set(outcomes.map(\.complaintID))
-        let linksOut = outcomes.contains { $0.duplicate.map { !inBatch.contains($0.complaintID) } ?? false }
-        guard linksOut else { return try QueueStore.finish(outcomes, rulesVersion: rulesVersion, worker: id, on: db).decided }
-        do {
-            return try db.transaction { db in
-                try QueueStore.limitLockWait(seconds: RoutingLoop.linkLockWaitSeconds, on: db)
-                return try QueueStore.finish(outcomes, rulesVersion: rulesVersion, worker: id, on: db).decided
-            }
-        } catch let error as PostgresError where error.isContention {
-            var unlinked = outcomes
-            var dropped = 0
-            for k in unlinked.indices {
-                if let link = unlinked[k].duplicate, !inBatch.contains(link.complaintID) {
-                    unlinked[k].duplicate = nil
-                    dropped += 1
-                }
-            }
-            logger.warn("duplicate_links_dropped", [("loop", id), ("count", dropped), ("error", error.description)])
-            return try QueueStore.finish(unlinked, rulesVersion: rulesVersion, worker: id, on: db).decided
-        }
+        try QueueStore.finish(outcomes, rulesVersion: rulesVersion, worker: id, on: db).decided
     }
-
-    /// How long a batch waits for the row of an earlier complaint it links to (see `finish`).
-    static let linkLockWaitSeconds = 1.0
 
     /// Keeps each outcome's text keys and links it to the most alike earlier open complaint of its
     /// arrondissement and department: one query for the batch's groups, the comparison here.

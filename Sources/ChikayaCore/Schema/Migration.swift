@@ -50,5 +50,6 @@ public enum Migrations {
         InboundNoticesSchema.migration,
         NotificationClaimsSchema.migration,
         RoutingWriteSchema.migration,
+        RoutingKeysSchema.migration,
     ]
 }
