@@ -20,6 +20,12 @@ enum AuditTrail {
         }
     }
 
+    /// `describe` as a statement, to be sent with others in one round trip (a pipeline).
+    static func describeStatement(note: String?, process: String) -> PostgresStatement {
+        PostgresStatement("SELECT set_config('chikaya.note', $1, true), set_config('chikaya.process', $2, true)",
+                          [note ?? "", process])
+    }
+
     /// SQL true when the complaint whose id is the expression `complaintID` was moved to another
     /// department after it left `received`, by anyone but the router: the routing error seen in
     /// practice, counted by `stats` and replayed by `rules backtest`.

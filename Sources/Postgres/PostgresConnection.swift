@@ -129,7 +129,7 @@ public final class PostgresConnection {
     /// The server's process id for this session (for logs and tests).
     public var backendPID: Int32 { PQbackendPID(handle) }
 
-    private var lastErrorMessage: String {
+    var lastErrorMessage: String {
         guard let text = PQerrorMessage(handle) else { return "unknown libpq error" }
         // libpq's messages span lines ("...failed: Connection refused\n\tIs the server running...");
         // our errors are one line.
@@ -192,13 +192,32 @@ public final class PostgresConnection {
     /// The parameters as C strings for libpq, checked for NUL bytes, alive during `send`.
     private func withParameters(_ parameters: [(any PostgresBindable)?],
                                 _ send: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> OpaquePointer?) throws(PostgresError) -> PostgresResult {
+        try check(withParameterStrings(parameters, send))
+    }
+
+    /// The parameters as C strings for libpq, checked for NUL bytes, alive during `send`; what
+    /// `send` returns is returned.
+    func withParameterStrings<T>(_ parameters: [(any PostgresBindable)?],
+                                 _ send: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> T) throws(PostgresError) -> T {
+        let texts = try parameterStrings(parameters)
+        defer { texts.forEach { free($0) } }
+        let pointers: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
+        return pointers.withUnsafeBufferPointer { buffer in
+            send(Int32(parameters.count), buffer.baseAddress)
+        }
+    }
+
+    /// The parameters as C strings of their own (nil for NULL), checked for NUL bytes; the
+    /// caller frees each with `free`. Nothing is left allocated when it throws.
+    func parameterStrings(_ parameters: [(any PostgresBindable)?]) throws(PostgresError) -> [UnsafeMutablePointer<CChar>?] {
         // Each value copied once into a C string of its own, its NUL check done with memchr over
         // the same bytes: a routing batch's parameter is half a megabyte of JSON, and checking it
         // one byte at a time through `utf8.contains`, then copying it with strdup, was a
         // twentieth of the worker's CPU.
         var texts: [UnsafeMutablePointer<CChar>?] = []
         texts.reserveCapacity(parameters.count)
-        defer { texts.forEach { free($0) } }
+        var complete = false
+        defer { if !complete { texts.forEach { free($0) } } }
         for (index, parameter) in parameters.enumerated() {
             guard var value = parameter?.postgresText else {
                 texts.append(nil)
@@ -211,7 +230,7 @@ public final class PostgresConnection {
                     holdsNUL = true
                     return nil
                 }
-                // malloc, as the strdup it replaces: freed with free() below.
+                // malloc, as the strdup it replaces: freed with free() by the caller.
                 guard let raw = malloc(bytes.count + 1) else { return nil }
                 if let base = bytes.baseAddress { raw.copyMemory(from: base, byteCount: bytes.count) }
                 let buffer = raw.bindMemory(to: CChar.self, capacity: bytes.count + 1)
@@ -228,11 +247,8 @@ public final class PostgresConnection {
             }
             texts.append(copy)
         }
-        let pointers: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
-        let raw: OpaquePointer? = pointers.withUnsafeBufferPointer { buffer in
-            send(Int32(parameters.count), buffer.baseAddress)
-        }
-        return try check(raw)
+        complete = true
+        return texts
     }
 
     /// Runs one statement and returns how many rows it changed.
@@ -247,7 +263,7 @@ public final class PostgresConnection {
         _ = try check(PQexec(handle, sql))
     }
 
-    private func check(_ raw: OpaquePointer?) throws(PostgresError) -> PostgresResult {
+    func check(_ raw: OpaquePointer?) throws(PostgresError) -> PostgresResult {
         guard let raw else {
             throw PostgresError(code: isConnected ? .server : .connectionLost, message: lastErrorMessage)
         }

@@ -310,6 +310,89 @@ struct PostgresIntegrationTests {
         #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == 0)
     }
 
+    // MARK: pipelines
+
+    @Test func aPipelineRunsItsStatementsInOrderAndAnOpenTransactionSpansSeveral() throws {
+        let database = try TestDatabase("pipe")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (v integer PRIMARY KEY)")
+        let opened = try db.pipeline([
+            PostgresStatement("BEGIN"),
+            PostgresStatement("INSERT INTO t VALUES ($1), ($2) RETURNING v", [1, 2]),
+            PostgresStatement("SELECT count(*), $1::text FROM t", ["après"]),
+        ])
+        #expect(opened.count == 3)
+        #expect(opened[1].count == 2)
+        #expect(try opened[2].single().decode(0, as: Int.self) == 2)
+        #expect(try opened[2].single().decode(1, as: String.self) == "après")
+        #expect(db.isInTransaction)
+        let other = try database.connect()
+        #expect(try other.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == 0, "not committed yet")
+        let closed = try db.pipeline([PostgresStatement("INSERT INTO t VALUES ($1)", [3]), PostgresStatement("COMMIT")])
+        #expect(closed[0].affectedRows == 1)
+        #expect(!db.isInTransaction)
+        #expect(try other.query("SELECT array_agg(v ORDER BY v)::text FROM t").single().decode(0, as: String.self) == "{1,2,3}")
+    }
+
+    @Test func aFailureInAPipelineSkipsTheRestAndOutsideABlockUndoesWhatCameBefore() throws {
+        let database = try TestDatabase("pipefail")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (v integer PRIMARY KEY)")
+        try db.execute("INSERT INTO t VALUES (1)")
+        let error = try #require(throws: PostgresError.self) {
+            try db.pipeline([
+                PostgresStatement("INSERT INTO t VALUES ($1)", [2]),
+                PostgresStatement("INSERT INTO t VALUES ($1)", [1]),
+                PostgresStatement("INSERT INTO t VALUES ($1)", [3]),
+            ])
+        }
+        #expect(error.sqlState == SQLState.uniqueViolation)
+        // One implicit transaction: the statement before the failure is undone, the one after
+        // never ran; the connection is back in its ordinary mode and usable.
+        #expect(!db.isInTransaction)
+        #expect(try db.query("SELECT array_agg(v ORDER BY v)::text FROM t").single().decode(0, as: String.self) == "{1}")
+    }
+
+    @Test func aFailureInsideABlockLeavesItAbortedForTheCallerToEnd() throws {
+        let database = try TestDatabase("pipeblock")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (v integer PRIMARY KEY)")
+        let error = try #require(throws: PostgresError.self) {
+            try db.pipeline([
+                PostgresStatement("BEGIN"),
+                PostgresStatement("INSERT INTO t VALUES ($1)", [1]),
+                PostgresStatement("SAVEPOINT s"),
+                PostgresStatement("INSERT INTO t VALUES ($1)", [1]),
+                PostgresStatement("COMMIT"),
+            ])
+        }
+        #expect(error.sqlState == SQLState.uniqueViolation)
+        #expect(db.isInTransaction, "the COMMIT after the failure was skipped")
+        // Back to the savepoint, the block goes on: the work before it is kept.
+        try db.executeScript("ROLLBACK TO SAVEPOINT s")
+        try db.pipeline([PostgresStatement("INSERT INTO t VALUES ($1)", [2]), PostgresStatement("COMMIT")])
+        #expect(try db.query("SELECT array_agg(v ORDER BY v)::text FROM t").single().decode(0, as: String.self) == "{1,2}")
+    }
+
+    @Test func aRefusedParameterSendsNothingOfThePipeline() throws {
+        let database = try TestDatabase("pipenul")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (v text)")
+        let error = try #require(throws: PostgresError.self) {
+            try db.pipeline([
+                PostgresStatement("INSERT INTO t VALUES ($1)", ["first"]),
+                PostgresStatement("INSERT INTO t VALUES ($1)", ["a\u{0}b"]),
+            ])
+        }
+        #expect(error.code == .invalidParameter)
+        #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == 0)
+        #expect(try db.pipeline([]).isEmpty)
+    }
+
     @Test func uniqueViolationSurfacesSQLState23505() throws {
         let database = try TestDatabase("unique")
         defer { database.drop() }

@@ -11,6 +11,14 @@ public struct DuplicateGroup: Sendable, Hashable {
     }
 }
 
+/// What a batch's duplicate lookup asks for: the newest open complaints of each group, within
+/// `windowDays`, at most `perGroup` each.
+struct DuplicateQuery: Sendable {
+    let groups: [DuplicateGroup]
+    let windowDays: Double
+    let perGroup: Int
+}
+
 /// An earlier open complaint that a new one of its group may repeat.
 public struct DuplicateCandidate: Sendable {
     public let group: DuplicateGroup

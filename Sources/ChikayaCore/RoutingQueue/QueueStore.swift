@@ -143,12 +143,18 @@ public enum QueueStore {
         // The process's name for the audit: a worker login is recorded as router:<name>
         // (`chikaya_actor()`); the note is cleared so no earlier value of the session leaks in.
         try AuditTrail.describe(note: nil, process: worker, on: db)
+        return try finishCounts(db.query(finishStatement(outcomes, rulesVersion: rulesVersion, worker: worker)))
+    }
+
+    /// The statement of `finish` without the audit's settings, which the caller's transaction
+    /// must already carry (`AuditTrail.describeStatement`).
+    static func finishStatement(_ outcomes: [RoutingOutcome], rulesVersion: String, worker: String) -> PostgresStatement {
         // Every table is reached through `$4`, the batch's ids, an index lookup each: joined with
         // the JSON's rows alone, the planner walked the whole primary key of `complaints` (twice)
         // whenever it believed the table small, as after a fresh install or a TRUNCATE. Planned
         // with the values each time (not prepared): a generic plan cannot know the array's length
         // and may look the ids up again for every row of the batch.
-        let result = try db.query("""
+        PostgresStatement("""
             WITH input AS (
                 -- json, not jsonb: the batch's text is read once, never rebuilt as jsonb (see
                 -- RoutingWriteSchema for what that cost).
@@ -181,9 +187,44 @@ public enum QueueStore {
             SELECT (SELECT count(*) FROM decided) AS decided, (SELECT count(*) FROM assigned) AS assigned,
                    (SELECT count(*) FROM removed) AS removed
             """, [PostgresJSON(outcomesJSON(outcomes)), rulesVersion, worker, int64Array(outcomes.map(\.complaintID))])
+    }
+
+    static func finishCounts(_ result: PostgresResult) throws(PostgresError) -> FinishCounts {
         let row = try result.single()
         return FinishCounts(decided: try row.decode("decided"), assigned: try row.decode("assigned"),
                             removed: try row.decode("removed"))
+    }
+
+    /// Opens the write of a claimed batch in one round trip (`PostgresConnection.pipeline`):
+    /// BEGIN, the audit's settings (the process's name; no note), the lock of the batch's
+    /// complaints (`heldElsewhere`), and, when `duplicates` is given, the duplicate candidates
+    /// (`duplicateCandidates`). The transaction stays open for `finishAndCommit`; on a failure
+    /// the caller rolls it back.
+    static func beginBatchWrite(complaintIDs: [Int64], worker: String, duplicates: DuplicateQuery?,
+                                on db: PostgresConnection) throws(PostgresError) -> (held: Set<Int64>, candidates: [DuplicateCandidate]) {
+        var statements = [PostgresStatement("BEGIN"), AuditTrail.describeStatement(note: nil, process: worker),
+                          heldElsewhereStatement(complaintIDs: complaintIDs)]
+        if let duplicates, !duplicates.groups.isEmpty {
+            statements.append(duplicateCandidatesStatement(duplicates))
+        }
+        let results = try db.pipeline(statements)
+        let held = try heldIDs(results[2])
+        let candidates = results.count > 3 ? try duplicateCandidates(from: results[3]) : []
+        return (held, candidates)
+    }
+
+    /// Writes the batch's decisions in the transaction `beginBatchWrite` opened and commits it,
+    /// in one round trip; returns how many complaints were decided. On a failure the transaction
+    /// is left open (aborted) for the caller to end.
+    static func finishAndCommit(_ outcomes: [RoutingOutcome], rulesVersion: String, worker: String,
+                                on db: PostgresConnection) throws(PostgresError) -> Int {
+        guard !outcomes.isEmpty else {
+            try db.executeScript("COMMIT")
+            return 0
+        }
+        let results = try db.pipeline([finishStatement(outcomes, rulesVersion: rulesVersion, worker: worker),
+                                       PostgresStatement("COMMIT")])
+        return try finishCounts(results[0]).decided
     }
 
     /// The newest open complaints (assigned or in progress, submitted within `windowDays`) of each
@@ -193,10 +234,15 @@ public enum QueueStore {
     public static func duplicateCandidates(groups: [DuplicateGroup], windowDays: Double, perGroup: Int,
                                            on db: PostgresConnection) throws(PostgresError) -> [DuplicateCandidate] {
         guard !groups.isEmpty else { return [] }
-        let json = JSONText.array(groups) { group in
+        let statement = duplicateCandidatesStatement(DuplicateQuery(groups: groups, windowDays: windowDays, perGroup: perGroup))
+        return try duplicateCandidates(from: db.query(prepared: "routing_duplicate_candidates", statement.sql, statement.parameters))
+    }
+
+    static func duplicateCandidatesStatement(_ query: DuplicateQuery) -> PostgresStatement {
+        let json = JSONText.array(query.groups) { group in
             "{\"arrondissement\":\(JSONText.quote(group.arrondissement)),\"department\":\(JSONText.quote(group.department))}"
         }
-        let result = try db.query(prepared: "routing_duplicate_candidates", """
+        return PostgresStatement("""
             SELECT g.arrondissement, g.department, o.id, o.reference, rd.text_keys::text AS text_keys
             FROM jsonb_to_recordset($1::jsonb) AS g(arrondissement text, department text)
             CROSS JOIN LATERAL (
@@ -209,7 +255,10 @@ public enum QueueStore {
             ) o
             JOIN routing_decisions rd ON rd.complaint_id = o.id
             WHERE rd.text_keys IS NOT NULL
-            """, [PostgresJSON(json), windowDays, perGroup])
+            """, [PostgresJSON(json), query.windowDays, query.perGroup])
+    }
+
+    static func duplicateCandidates(from result: PostgresResult) throws(PostgresError) -> [DuplicateCandidate] {
         var candidates: [DuplicateCandidate] = []
         candidates.reserveCapacity(result.count)
         for row in result.rows {
@@ -230,15 +279,22 @@ public enum QueueStore {
     /// is finished with the batch, without a decision.
     public static func heldElsewhere(complaintIDs: [Int64], on db: PostgresConnection) throws(PostgresError) -> Set<Int64> {
         guard !complaintIDs.isEmpty else { return [] }
-        let rows = try db.query("""
+        return try heldIDs(db.query(heldElsewhereStatement(complaintIDs: complaintIDs)))
+    }
+
+    static func heldElsewhereStatement(complaintIDs: [Int64]) -> PostgresStatement {
+        PostgresStatement("""
             WITH free AS (
                 SELECT id FROM complaints WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED
             )
             SELECT c.id FROM complaints c
             WHERE c.id = ANY($1::bigint[]) AND c.status = 'received' AND NOT EXISTS (SELECT 1 FROM free f WHERE f.id = c.id)
-            """, [int64Array(complaintIDs)]).rows
+            """, [int64Array(complaintIDs)])
+    }
+
+    static func heldIDs(_ result: PostgresResult) throws(PostgresError) -> Set<Int64> {
         var ids = Set<Int64>()
-        for row in rows { ids.insert(try row.decode(0)) }
+        for row in result.rows { ids.insert(try row.decode(0)) }
         return ids
     }
 

@@ -213,46 +213,36 @@ struct RoutingLoop {
                 failures.append((complaint, "\(error)"))
             }
         }
-        var duplicates: DuplicateInputs?
-        if configuration.duplicateWindowDays > 0 && !outcomes.isEmpty {
-            duplicates = try findDuplicates(&outcomes, batch: batch, on: db)
-        }
         var written = 0
         if !outcomes.isEmpty {
             do {
-                (written, blocked) = try db.transaction { db in
-                    let held = try QueueStore.heldElsewhere(complaintIDs: outcomes.map(\.complaintID), on: db)
-                    var writable = outcomes.filter { !held.contains($0.complaintID) }
-                    if let duplicates, !held.isEmpty {
-                        // A complaint held elsewhere is not decided now, so it is no open
-                        // complaint to link to: link again among what is written now.
-                        duplicates.relink(&writable, excluding: held)
-                    }
-                    let decided = writable.isEmpty ? 0 : try finish(writable, rulesVersion: rulesVersion, on: db)
-                    return (decided, outcomes.map(\.complaintID).filter { held.contains($0) })
-                }
+                (written, blocked) = try write(&outcomes, batch: batch, rulesVersion: rulesVersion, on: db)
             } catch let error as PostgresError where error.isConnectionProblem {
                 throw error
-            } catch let error as PostgresError where error.isContention {
-                // A lock held elsewhere on something other than the complaints (a deadlock, a
-                // migration's DDL): nothing is wrong with these complaints, and writing them one
-                // by one would only wait on the same lock again. Give them back uncounted.
-                logger.warn("batch_write_contended", [("loop", id), ("error", error.description), ("count", outcomes.count)])
-                blocked = outcomes.map(\.complaintID)
             } catch {
-                logger.warn("batch_write_failed", [("loop", id), ("error", "\(error)"), ("count", outcomes.count)])
-                for outcome in outcomes {
-                    // Stopping: the rest keep their lease and return to the queue when it ends.
-                    if stop.isRequested { break }
-                    do {
-                        written += try db.transaction { db in
-                            try QueueStore.finish([outcome], rulesVersion: rulesVersion, worker: id, on: db)
-                        }.decided
-                    } catch let error as PostgresError where error.isConnectionProblem {
-                        throw error
-                    } catch {
-                        if let complaint = batch.first(where: { $0.id == outcome.complaintID }) {
-                            failures.append((complaint, "\(error)"))
+                // What the batch's transaction wrote is undone; each way below starts afresh.
+                if db.isConnected && db.isInTransaction { try db.executeScript("ROLLBACK") }
+                if let error = error as? PostgresError, error.isContention {
+                    // A lock held elsewhere on something other than the complaints (a deadlock, a
+                    // migration's DDL): nothing is wrong with these complaints, and writing them one
+                    // by one would only wait on the same lock again. Give them back uncounted.
+                    logger.warn("batch_write_contended", [("loop", id), ("error", error.description), ("count", outcomes.count)])
+                    blocked = outcomes.map(\.complaintID)
+                } else {
+                    logger.warn("batch_write_failed", [("loop", id), ("error", "\(error)"), ("count", outcomes.count)])
+                    for outcome in outcomes {
+                        // Stopping: the rest keep their lease and return to the queue when it ends.
+                        if stop.isRequested { break }
+                        do {
+                            written += try db.transaction { db in
+                                try QueueStore.finish([outcome], rulesVersion: rulesVersion, worker: id, on: db)
+                            }.decided
+                        } catch let error as PostgresError where error.isConnectionProblem {
+                            throw error
+                        } catch {
+                            if let complaint = batch.first(where: { $0.id == outcome.complaintID }) {
+                                failures.append((complaint, "\(error)"))
+                            }
                         }
                     }
                 }
@@ -280,19 +270,42 @@ struct RoutingLoop {
                                      ("ms", String(format: "%.1f", (monotonicNow() - started) * 1000))])
     }
 
-    /// Writes the decisions of `outcomes` (whose complaints this transaction holds) and returns
-    /// how many were decided. The write locks no other complaint: a duplicate link names an
-    /// earlier complaint without sharing its row (migration 14), so a department's system that
-    /// holds that complaint while editing it does not hold the batch back.
-    private func finish(_ outcomes: [RoutingOutcome], rulesVersion: String, on db: PostgresConnection) throws -> Int {
-        try QueueStore.finish(outcomes, rulesVersion: rulesVersion, worker: id, on: db).decided
+    /// Writes the decisions of `outcomes` in one transaction of two round trips, and returns how
+    /// many were decided and the ids left out because another session holds them.
+    ///
+    /// The first round trip opens the transaction, locks the batch's complaints (those another
+    /// session holds are left out at once, to be given back uncounted) and reads the duplicate
+    /// candidates; the links are chosen here; the second writes the decisions and commits. The
+    /// write locks no other complaint: a duplicate link names an earlier complaint without
+    /// sharing its row (migration 14), so a department's system that holds that complaint while
+    /// editing it does not hold the batch back. A failure leaves the transaction open for the
+    /// caller to roll back, and `outcomes` carrying whatever links were chosen.
+    private func write(_ outcomes: inout [RoutingOutcome], batch: [ClaimedComplaint], rulesVersion: String,
+                       on db: PostgresConnection) throws -> (decided: Int, blocked: [Int64]) {
+        let lookup = configuration.duplicateWindowDays > 0 ? duplicateLookup(&outcomes, batch: batch) : nil
+        let ids = outcomes.map(\.complaintID)
+        let (held, candidates) = try QueueStore.beginBatchWrite(complaintIDs: ids, worker: id, duplicates: lookup?.query, on: db)
+        var writable = outcomes
+        if let lookup {
+            let duplicates = DuplicateInputs(items: lookup.items, candidates: candidates, threshold: configuration.duplicateThreshold)
+            duplicates.link(&outcomes, items: lookup.items)
+            writable = outcomes.filter { !held.contains($0.complaintID) }
+            if !held.isEmpty {
+                // A complaint held elsewhere is not decided now, so it is no open complaint to
+                // link to: link again among what is written now.
+                duplicates.relink(&writable, excluding: held)
+            }
+        } else if !held.isEmpty {
+            writable = outcomes.filter { !held.contains($0.complaintID) }
+        }
+        let decided = try QueueStore.finishAndCommit(writable, rulesVersion: rulesVersion, worker: id, on: db)
+        return (decided, ids.filter { held.contains($0) })
     }
 
-    /// Keeps each outcome's text keys and links it to the most alike earlier open complaint of its
-    /// arrondissement and department: one query for the batch's groups, the comparison here.
-    /// Returns what the links were chosen from, to choose again without some complaints.
-    private func findDuplicates(_ outcomes: inout [RoutingOutcome], batch: [ClaimedComplaint],
-                                on db: PostgresConnection) throws(PostgresError) -> DuplicateInputs {
+    /// Keeps each outcome's text keys and returns what the batch's duplicate lookup needs: one
+    /// query for the batch's groups (arrondissement and department), the comparison here.
+    private func duplicateLookup(_ outcomes: inout [RoutingOutcome],
+                                 batch: [ClaimedComplaint]) -> (query: DuplicateQuery, items: [DuplicateFinder.Item]) {
         var byID: [Int64: ClaimedComplaint] = [:]
         for complaint in batch { byID[complaint.id] = complaint }
         var items: [DuplicateFinder.Item] = []
@@ -306,11 +319,9 @@ struct RoutingLoop {
             if let group, !keys.isEmpty { groups.insert(group) }
             items.append(DuplicateFinder.Item(complaintID: outcomes[k].complaintID, group: group, textKeys: keys))
         }
-        let candidates = try QueueStore.duplicateCandidates(groups: Array(groups), windowDays: configuration.duplicateWindowDays,
-                                                            perGroup: configuration.duplicateCandidates, on: db)
-        let inputs = DuplicateInputs(items: items, candidates: candidates, threshold: configuration.duplicateThreshold)
-        inputs.link(&outcomes, items: items)
-        return inputs
+        let query = DuplicateQuery(groups: Array(groups), windowDays: configuration.duplicateWindowDays,
+                                   perGroup: configuration.duplicateCandidates)
+        return (query, items)
     }
 
     private func classify(_ complaint: ClaimedComplaint, with classifier: Classifier) throws -> Classification {

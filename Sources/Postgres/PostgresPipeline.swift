@@ -1,0 +1,109 @@
+import CLibPQ
+import Glibc
+
+/// One statement of a pipeline: its text and its values, bound as parameters (`$1`, `$2`, ...).
+public struct PostgresStatement {
+    public let sql: String
+    public let parameters: [(any PostgresBindable)?]
+
+    public init(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) {
+        self.sql = sql
+        self.parameters = parameters
+    }
+}
+
+extension PostgresConnection {
+    /// Runs one statement built as a `PostgresStatement` (see `query(_:_:)`).
+    @discardableResult
+    public func query(_ statement: PostgresStatement) throws(PostgresError) -> PostgresResult {
+        try query(statement.sql, statement.parameters)
+    }
+
+    /// Sends `statements` together and reads their results in order: one round trip to the
+    /// server for all of them (libpq's pipeline mode, one Sync at the end) instead of one each.
+    ///
+    /// The server runs them one after the other, as if they were sent one by one, except that it
+    /// skips every statement after one that fails: that first failure is thrown once all was
+    /// read, and the connection is back in its ordinary mode. Outside a transaction block the
+    /// statements up to the end, or up to a COMMIT among them, form one implicit transaction, so
+    /// a failure also undoes the ones before it; inside a block (a BEGIN among them or before
+    /// them), a failure leaves the block aborted, as a failed single statement does.
+    ///
+    /// Only the last statement may return a large result: libpq writes the statements before it
+    /// reads any result, and a server blocked writing a large result while it is still sent
+    /// statements would wait for us as we wait for it.
+    public func pipeline(_ statements: [PostgresStatement]) throws(PostgresError) -> [PostgresResult] {
+        guard !statements.isEmpty else { return [] }
+        let handle = rawHandle
+        // Every parameter is checked before anything is sent: a value refused here must not leave
+        // the statements before it run (and, outside a transaction block, committed).
+        var texts: [[UnsafeMutablePointer<CChar>?]] = []
+        texts.reserveCapacity(statements.count)
+        defer { texts.forEach { $0.forEach { free($0) } } }
+        for statement in statements {
+            texts.append(try parameterStrings(statement.parameters))
+        }
+        guard PQenterPipelineMode(handle) == 1 else {
+            throw PostgresError(code: isConnected ? .server : .connectionLost,
+                                message: "cannot enter pipeline mode: \(lastErrorMessage)")
+        }
+        // A statement libpq cannot queue (the connection broke) ends the queue; what was queued
+        // before it is still read, so that the connection leaves pipeline mode in a known state.
+        var queued = 0
+        var firstError: PostgresError?
+        for (statement, values) in zip(statements, texts) {
+            let pointers: [UnsafePointer<CChar>?] = values.map { $0.map { UnsafePointer($0) } }
+            let sent = pointers.withUnsafeBufferPointer { buffer in
+                PQsendQueryParams(handle, statement.sql, Int32(values.count), nil, buffer.baseAddress, nil, nil, 0)
+            }
+            guard sent == 1 else {
+                firstError = PostgresError(code: isConnected ? .server : .connectionLost, message: lastErrorMessage)
+                break
+            }
+            queued += 1
+        }
+        guard PQpipelineSync(handle) == 1 else {
+            throw abandonPipeline("the pipeline's end could not be sent: \(lastErrorMessage)")
+        }
+        var results: [PostgresResult] = []
+        results.reserveCapacity(queued)
+        for index in 0..<queued {
+            guard let raw = PQgetResult(handle) else {
+                throw abandonPipeline("no result for statement \(index + 1) of a pipeline: \(lastErrorMessage)")
+            }
+            if PQresultStatus(raw) == PGRES_PIPELINE_ABORTED {
+                // Skipped after an earlier failure, which is the error to report.
+                PQclear(raw)
+                if firstError == nil {
+                    firstError = PostgresError(code: .server, message: "statement \(index + 1) of a pipeline was skipped")
+                }
+            } else {
+                do {
+                    results.append(try check(raw))
+                } catch {
+                    if firstError == nil { firstError = error }
+                }
+            }
+            // Each statement's results end with a null.
+            while let extra = PQgetResult(handle) {
+                PQclear(extra)
+            }
+        }
+        guard let sync = PQgetResult(handle) else {
+            throw abandonPipeline("the pipeline's end was not acknowledged: \(lastErrorMessage)")
+        }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        guard synced, PQexitPipelineMode(handle) == 1 else {
+            throw abandonPipeline("the connection could not leave pipeline mode: \(lastErrorMessage)")
+        }
+        if let firstError { throw firstError }
+        return results
+    }
+
+    /// The error for a pipeline that could not be finished: the connection's protocol state is
+    /// unknown, so it is reported lost, and whoever holds it opens a new one.
+    private func abandonPipeline(_ message: String) -> PostgresError {
+        PostgresError(code: .connectionLost, message: message)
+    }
+}
