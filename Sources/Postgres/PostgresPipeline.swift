@@ -33,6 +33,18 @@ extension PostgresConnection {
     /// reads any result, and a server blocked writing a large result while it is still sent
     /// statements would wait for us as we wait for it.
     public func pipeline(_ statements: [PostgresStatement]) throws(PostgresError) -> [PostgresResult] {
+        var results: [PostgresResult] = []
+        results.reserveCapacity(statements.count)
+        for outcome in try pipelineOutcomes(statements) {
+            results.append(try outcome.get())
+        }
+        return results
+    }
+
+    /// `pipeline`, with each statement's own outcome instead of the first failure: a statement
+    /// skipped after a failure has the failure `skippedInPipeline`. Throws only when nothing ran
+    /// (a parameter refused) or the connection cannot be trusted any more.
+    public func pipelineOutcomes(_ statements: [PostgresStatement]) throws(PostgresError) -> [Result<PostgresResult, PostgresError>] {
         guard !statements.isEmpty else { return [] }
         let handle = rawHandle
         // Every parameter is checked before anything is sent: a value refused here must not leave
@@ -50,14 +62,14 @@ extension PostgresConnection {
         // A statement libpq cannot queue (the connection broke) ends the queue; what was queued
         // before it is still read, so that the connection leaves pipeline mode in a known state.
         var queued = 0
-        var firstError: PostgresError?
+        var queueError: PostgresError?
         for (statement, values) in zip(statements, texts) {
             let pointers: [UnsafePointer<CChar>?] = values.map { $0.map { UnsafePointer($0) } }
             let sent = pointers.withUnsafeBufferPointer { buffer in
                 PQsendQueryParams(handle, statement.sql, Int32(values.count), nil, buffer.baseAddress, nil, nil, 0)
             }
             guard sent == 1 else {
-                firstError = PostgresError(code: isConnected ? .server : .connectionLost, message: lastErrorMessage)
+                queueError = PostgresError(code: isConnected ? .server : .connectionLost, message: lastErrorMessage)
                 break
             }
             queued += 1
@@ -65,23 +77,20 @@ extension PostgresConnection {
         guard PQpipelineSync(handle) == 1 else {
             throw abandonPipeline("the pipeline's end could not be sent: \(lastErrorMessage)")
         }
-        var results: [PostgresResult] = []
-        results.reserveCapacity(queued)
+        var outcomes: [Result<PostgresResult, PostgresError>] = []
+        outcomes.reserveCapacity(statements.count)
         for index in 0..<queued {
             guard let raw = PQgetResult(handle) else {
                 throw abandonPipeline("no result for statement \(index + 1) of a pipeline: \(lastErrorMessage)")
             }
             if PQresultStatus(raw) == PGRES_PIPELINE_ABORTED {
-                // Skipped after an earlier failure, which is the error to report.
                 PQclear(raw)
-                if firstError == nil {
-                    firstError = PostgresError(code: .server, message: "statement \(index + 1) of a pipeline was skipped")
-                }
+                outcomes.append(.failure(Self.skippedInPipeline))
             } else {
                 do {
-                    results.append(try check(raw))
+                    outcomes.append(.success(try check(raw)))
                 } catch {
-                    if firstError == nil { firstError = error }
+                    outcomes.append(.failure(error))
                 }
             }
             // Each statement's results end with a null.
@@ -97,9 +106,16 @@ extension PostgresConnection {
         guard synced, PQexitPipelineMode(handle) == 1 else {
             throw abandonPipeline("the connection could not leave pipeline mode: \(lastErrorMessage)")
         }
-        if let firstError { throw firstError }
-        return results
+        // What could not be queued (the connection broke while queuing) did not run.
+        if queued < statements.count {
+            outcomes.append(.failure(queueError ?? Self.skippedInPipeline))
+            while outcomes.count < statements.count { outcomes.append(.failure(Self.skippedInPipeline)) }
+        }
+        return outcomes
     }
+
+    /// The outcome of a statement of a pipeline that the server skipped after an earlier one failed.
+    public static let skippedInPipeline = PostgresError(code: .server, message: "skipped after an earlier statement of the pipeline failed")
 
     /// The error for a pipeline that could not be finished: the connection's protocol state is
     /// unknown, so it is reported lost, and whoever holds it opens a new one.

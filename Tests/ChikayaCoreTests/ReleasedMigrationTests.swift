@@ -19,6 +19,7 @@ import Testing
         12: "3a68fcf4d5a1bba7",
         13: "a6746d099aef3cff",
         14: "c06fb0787f8e7721",
+        15: "2a9b41fba24c80cc",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {

@@ -203,28 +203,56 @@ public enum QueueStore {
     static func beginBatchWrite(complaintIDs: [Int64], worker: String, duplicates: DuplicateQuery?,
                                 on db: PostgresConnection) throws(PostgresError) -> (held: Set<Int64>, candidates: [DuplicateCandidate]) {
         var statements = [PostgresStatement("BEGIN"), AuditTrail.describeStatement(note: nil, process: worker),
+                          // The notifier is woken after the commit (`finishAndCommit`), not by
+                          // a NOTIFY inside this transaction: see RoutingNotifySchema.
+                          PostgresStatement("SELECT set_config('chikaya.notify_after_commit', 'on', true)"),
                           heldElsewhereStatement(complaintIDs: complaintIDs)]
         if let duplicates, !duplicates.groups.isEmpty {
             statements.append(duplicateCandidatesStatement(duplicates))
         }
         let results = try db.pipeline(statements)
-        let held = try heldIDs(results[2])
-        let candidates = results.count > 3 ? try duplicateCandidates(from: results[3]) : []
+        let held = try heldIDs(results[3])
+        let candidates = results.count > 4 ? try duplicateCandidates(from: results[4]) : []
         return (held, candidates)
     }
 
-    /// Writes the batch's decisions in the transaction `beginBatchWrite` opened and commits it,
-    /// in one round trip; returns how many complaints were decided. On a failure the transaction
-    /// is left open (aborted) for the caller to end.
+    /// What `finishAndCommit` did: complaints decided, and the error of the notifier's wake-up
+    /// when it could not be sent (the decisions are committed all the same).
+    struct BatchCommit {
+        let decided: Int
+        let wakeUpError: PostgresError?
+    }
+
+    /// Writes the batch's decisions in the transaction `beginBatchWrite` opened, commits it, and
+    /// wakes the notifier when the batch queued notifications, all in one round trip. On a
+    /// failure before the commit the transaction is left open (aborted) for the caller to end.
     static func finishAndCommit(_ outcomes: [RoutingOutcome], rulesVersion: String, worker: String,
-                                on db: PostgresConnection) throws(PostgresError) -> Int {
-        guard !outcomes.isEmpty else {
-            try db.executeScript("COMMIT")
-            return 0
+                                on db: PostgresConnection) throws(PostgresError) -> BatchCommit {
+        var statements: [PostgresStatement] = []
+        if !outcomes.isEmpty {
+            statements.append(finishStatement(outcomes, rulesVersion: rulesVersion, worker: worker))
         }
-        let results = try db.pipeline([finishStatement(outcomes, rulesVersion: rulesVersion, worker: worker),
-                                       PostgresStatement("COMMIT")])
-        return try finishCounts(results[0]).decided
+        statements.append(PostgresStatement("COMMIT"))
+        let committedAt = statements.count - 1
+        // In a transaction of its own after the commit, which need not wait for the disk (a
+        // wake-up lost in a crash of the server is made up for by the notifier's poll): it holds
+        // PostgreSQL's NOTIFY lock for microseconds, where the batch's commit held it across its
+        // WAL flush. Only when the batch's trigger marked the session (RoutingNotifySchema); the
+        // mark is cleared in the same statement.
+        statements.append(PostgresStatement("""
+            SELECT pg_notify('chikaya_notifications', ''), set_config('chikaya.notifications_queued', '', false),
+                   set_config('synchronous_commit', 'off', true)
+            WHERE current_setting('chikaya.notifications_queued', true) = 'on'
+            """))
+        let results = try db.pipelineOutcomes(statements)
+        // The first failure up to the commit is the batch's; what follows the commit is not.
+        for result in results[...committedAt] {
+            if case .failure(let error) = result { throw error }
+        }
+        let decided = outcomes.isEmpty ? 0 : try finishCounts(results[0].get()).decided
+        var wakeUpError: PostgresError?
+        if case .failure(let error) = results[committedAt + 1] { wakeUpError = error }
+        return BatchCommit(decided: decided, wakeUpError: wakeUpError)
     }
 
     /// The newest open complaints (assigned or in progress, submitted within `windowDays`) of each

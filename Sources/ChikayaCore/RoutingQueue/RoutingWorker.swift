@@ -298,8 +298,13 @@ struct RoutingLoop {
         } else if !held.isEmpty {
             writable = outcomes.filter { !held.contains($0.complaintID) }
         }
-        let decided = try QueueStore.finishAndCommit(writable, rulesVersion: rulesVersion, worker: id, on: db)
-        return (decided, ids.filter { held.contains($0) })
+        let commit = try QueueStore.finishAndCommit(writable, rulesVersion: rulesVersion, worker: id, on: db)
+        if let error = commit.wakeUpError {
+            // The decisions and their notification rows are committed; the notifier finds them
+            // at its next poll instead of at once.
+            logger.warn("notifier_wake_up_failed", [("loop", id), ("error", error.description)])
+        }
+        return (commit.decided, ids.filter { held.contains($0) })
     }
 
     /// Keeps each outcome's text keys and returns what the batch's duplicate lookup needs: one

@@ -51,5 +51,6 @@ public enum Migrations {
         NotificationClaimsSchema.migration,
         RoutingWriteSchema.migration,
         RoutingKeysSchema.migration,
+        RoutingNotifySchema.migration,
     ]
 }
