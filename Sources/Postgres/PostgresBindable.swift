@@ -49,3 +49,39 @@ public struct PostgresJSON: PostgresBindable, Hashable {
     public init(_ text: String) { self.text = text }
     public var postgresText: String { text }
 }
+
+/// A one-dimensional array parameter in PostgreSQL's text form (`{...}`), built element by
+/// element; the SQL casts it with `$n::text[]`, `$n::bigint[]`, `$n::json[]`...
+///
+/// Every element but NULL is written quoted, with `"` and `\` escaped, which `array_in` reads
+/// back as the same text whatever it holds (commas, braces, spaces, the word NULL).
+public struct PostgresArray: PostgresBindable {
+    private var bytes: [UInt8] = [UInt8(ascii: "{")]
+    private var count = 0
+
+    public init(capacity: Int = 0) {
+        bytes.reserveCapacity(capacity + 2)
+    }
+
+    /// Appends one element: its text, or NULL.
+    public mutating func append(_ element: String?) {
+        if count > 0 { bytes.append(UInt8(ascii: ",")) }
+        count += 1
+        guard let element else {
+            bytes.append(contentsOf: "NULL".utf8)
+            return
+        }
+        bytes.append(UInt8(ascii: "\""))
+        for byte in element.utf8 {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+            bytes.append(byte)
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    public var postgresText: String {
+        var closed = bytes
+        closed.append(UInt8(ascii: "}"))
+        return String(decoding: closed, as: UTF8.self)
+    }
+}

@@ -51,6 +51,37 @@ struct PostgresIntegrationTests {
         #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == samples.count)
     }
 
+    @Test func arrayElementsRoundTripWhateverTheyHold() throws {
+        let database = try TestDatabase("arrays")
+        defer { database.drop() }
+        let db = try database.connect()
+        // Everything array_in treats specially: separators, braces, quotes, backslashes, spaces
+        // at the ends, the word NULL as text, an empty string; and a real NULL.
+        let samples: [String?] = [
+            "plain", "a,b", "{braces}", "say \"hi\"", "back\\slash", "\\\"", "  spaced  ", "NULL", "", nil,
+            "مولاي رشيد، {حي} \"2\"", "tab\there\nnew line",
+        ]
+        var array = PostgresArray()
+        for sample in samples { array.append(sample) }
+        let rows = try db.query("SELECT x, x IS NULL FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n", [array]).rows
+        #expect(rows.count == samples.count)
+        for (row, sample) in zip(rows, samples) {
+            #expect(try row.decode(0, as: String?.self) == sample)
+            #expect(try row.decode(1, as: Bool.self) == (sample == nil))
+        }
+        // Typed elements: JSON documents (checked as json, kept as written) and numbers.
+        var documents = PostgresArray()
+        documents.append("[{\"term\":\"a\\\"b\",\"weight\":3}]")
+        documents.append("{}")
+        let json = try db.query("SELECT x::text FROM unnest($1::json[]) WITH ORDINALITY AS u(x, n) ORDER BY n", [documents]).rows
+        #expect(try json.map { try $0.decode(0, as: String.self) } == ["[{\"term\":\"a\\\"b\",\"weight\":3}]", "{}"])
+        var numbers = PostgresArray()
+        for value in ["-9223372036854775808", "0.25", "1e-05"] { numbers.append(value) }
+        #expect(try db.query("SELECT ($1::float8[])[3]", [numbers]).single().decode(0, as: Double.self) == 1e-05)
+        #expect(try db.query("SELECT ($1::text[])[1]::bigint", [numbers]).single().decode(0, as: Int64.self) == Int64.min)
+        #expect(try db.query("SELECT array_length($1::text[], 1)", [PostgresArray()]).single().decode(0, as: Int?.self) == nil)
+    }
+
     // MARK: connection options
 
     @Test func kerberosIsNotProbedUnlessTheURLAsksForIt() throws {

@@ -149,44 +149,48 @@ public enum QueueStore {
     /// The statement of `finish` without the audit's settings, which the caller's transaction
     /// must already carry (`AuditTrail.describeStatement`).
     static func finishStatement(_ outcomes: [RoutingOutcome], rulesVersion: String, worker: String) -> PostgresStatement {
-        // Every table is reached through `$4`, the batch's ids, an index lookup each: joined with
-        // the JSON's rows alone, the planner walked the whole primary key of `complaints` (twice)
+        // Every table is reached through `$1`, the batch's ids, an index lookup each: joined with
+        // the input's rows alone, the planner walked the whole primary key of `complaints` (twice)
         // whenever it believed the table small, as after a fresh install or a TRUNCATE. Planned
         // with the values each time (not prepared): a generic plan cannot know the array's length
         // and may look the ids up again for every row of the batch.
-        PostgresStatement("""
+        let batch = FinishArrays(outcomes)
+        return PostgresStatement("""
             WITH input AS (
-                -- json, not jsonb: the batch's text is read once, never rebuilt as jsonb (see
-                -- RoutingWriteSchema for what that cost).
-                SELECT * FROM json_to_recordset($1::json) AS x(
-                    complaint_id bigint, department text, confidence float8, runner_up text, matches json,
-                    text_keys integer[], duplicate_of bigint, duplicate_similarity float8)
+                -- One typed array per column, not a JSON document: the JSON was lexed three times
+                -- (the parameter, json_to_recordset, each match's json) and json_to_recordset
+                -- builds a hash table per object; the matches are still checked as json, once.
+                SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::text[], $5::json[], $6::text[],
+                                     $7::bigint[], $8::float8[])
+                    AS x(complaint_id, department, confidence, runner_up, matches, text_keys, duplicate_of,
+                         duplicate_similarity)
             ), decided AS (
                 INSERT INTO routing_decisions (complaint_id, department, confidence, runner_up, matches, rules_version, worker_id,
                                                text_keys, duplicate_of, duplicate_similarity)
-                SELECT i.complaint_id, i.department, i.confidence, i.runner_up, i.matches, $2, $3,
-                       i.text_keys, i.duplicate_of, i.duplicate_similarity
+                SELECT i.complaint_id, i.department, i.confidence, i.runner_up, i.matches, $9, $10,
+                       i.text_keys::integer[], i.duplicate_of, i.duplicate_similarity
                 FROM input i
                 -- A complaint another system already assigned by hand gets no router decision
                 -- that would contradict it; its queue entry is still finished below.
                 JOIN complaints c ON c.id = i.complaint_id AND c.status = 'received'
-                WHERE c.id = ANY ($4::bigint[])
+                WHERE c.id = ANY ($1::bigint[])
                 ORDER BY i.complaint_id
                 ON CONFLICT (complaint_id) DO NOTHING
                 RETURNING complaint_id, department
             ), assigned AS (
                 UPDATE complaints c SET department = d.department, status = 'assigned'
                 FROM decided d
-                WHERE c.id = d.complaint_id AND c.status = 'received' AND c.id = ANY ($4::bigint[])
+                WHERE c.id = d.complaint_id AND c.status = 'received' AND c.id = ANY ($1::bigint[])
                 RETURNING c.id
             ), removed AS (
                 DELETE FROM routing_queue q
-                WHERE q.complaint_id = ANY ($4::bigint[])
+                WHERE q.complaint_id = ANY ($1::bigint[])
                 RETURNING q.complaint_id
             )
             SELECT (SELECT count(*) FROM decided) AS decided, (SELECT count(*) FROM assigned) AS assigned,
                    (SELECT count(*) FROM removed) AS removed
-            """, [PostgresJSON(outcomesJSON(outcomes)), rulesVersion, worker, int64Array(outcomes.map(\.complaintID))])
+            """, [batch.ids, batch.departments, batch.confidences, batch.runnersUp, batch.matches, batch.textKeys,
+                  batch.duplicateOf, batch.similarities, rulesVersion, worker])
     }
 
     static func finishCounts(_ result: PostgresResult) throws(PostgresError) -> FinishCounts {
@@ -419,39 +423,45 @@ public enum QueueStore {
             WHERE c.id = q.complaint_id AND q.state = 'dead' AND ($1::text IS NULL OR c.reference = $1)
             """, [reference])
     }
+}
 
-    /// The batch as the JSON array `finish` reads with `json_to_recordset`, built as bytes.
-    static func outcomesJSON(_ outcomes: [RoutingOutcome]) -> String {
-        var json: [UInt8] = []
-        json.reserveCapacity(2 + outcomes.reduce(0) { $0 + $1.matchesJSON.utf8.count + 320 })
-        func append(_ text: String) { json.append(contentsOf: text.utf8) }
-        json.append(UInt8(ascii: "["))
-        for (index, outcome) in outcomes.enumerated() {
-            if index > 0 { json.append(UInt8(ascii: ",")) }
-            append("{\"complaint_id\":")
-            JSONText.appendInteger(outcome.complaintID, to: &json)
-            append(",\"department\":")
-            JSONText.appendQuoted(outcome.department, to: &json)
-            append(",\"confidence\":\(outcome.confidence.isFinite ? outcome.confidence : 0),\"runner_up\":")
-            if let runnerUp = outcome.runnerUp { JSONText.appendQuoted(runnerUp, to: &json) } else { append("null") }
-            append(",\"matches\":")
-            append(outcome.matchesJSON)
-            if let keys = outcome.textKeys {
-                append(",\"text_keys\":[")
-                for (k, key) in keys.enumerated() {
-                    if k > 0 { json.append(UInt8(ascii: ",")) }
-                    JSONText.appendInteger(key, to: &json)
+/// A batch of outcomes as the column arrays `QueueStore.finish` unnests, element i of each array
+/// being outcome i.
+struct FinishArrays {
+    var ids = PostgresArray()
+    var departments = PostgresArray()
+    var confidences = PostgresArray()
+    var runnersUp = PostgresArray()
+    var matches = PostgresArray()
+    /// Each outcome's keys as an array literal of their own (`{1,2,3}`), cast per row: the
+    /// outcomes have different numbers of keys, and PostgreSQL's arrays must be rectangular.
+    var textKeys = PostgresArray()
+    var duplicateOf = PostgresArray()
+    var similarities = PostgresArray()
+
+    init(_ outcomes: [RoutingOutcome]) {
+        matches = PostgresArray(capacity: outcomes.reduce(0) { $0 + $1.matchesJSON.utf8.count + 40 })
+        var keys: [UInt8] = []
+        for outcome in outcomes {
+            ids.append(String(outcome.complaintID))
+            departments.append(outcome.department)
+            confidences.append(String(outcome.confidence.isFinite ? outcome.confidence : 0))
+            runnersUp.append(outcome.runnerUp)
+            matches.append(outcome.matchesJSON)
+            if let list = outcome.textKeys {
+                keys.removeAll(keepingCapacity: true)
+                keys.append(UInt8(ascii: "{"))
+                for (k, key) in list.enumerated() {
+                    if k > 0 { keys.append(UInt8(ascii: ",")) }
+                    JSONText.appendInteger(key, to: &keys)
                 }
-                json.append(UInt8(ascii: "]"))
+                keys.append(UInt8(ascii: "}"))
+                textKeys.append(String(decoding: keys, as: UTF8.self))
+            } else {
+                textKeys.append(nil)
             }
-            if let link = outcome.duplicate {
-                append(",\"duplicate_of\":")
-                JSONText.appendInteger(link.complaintID, to: &json)
-                append(",\"duplicate_similarity\":\(min(1, max(0, link.similarity)))")
-            }
-            json.append(UInt8(ascii: "}"))
+            duplicateOf.append(outcome.duplicate.map { String($0.complaintID) })
+            similarities.append(outcome.duplicate.map { String(min(1, max(0, $0.similarity))) })
         }
-        json.append(UInt8(ascii: "]"))
-        return String(decoding: json, as: UTF8.self)
     }
 }
