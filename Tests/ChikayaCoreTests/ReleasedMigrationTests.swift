@@ -20,6 +20,7 @@ import Testing
         13: "a6746d099aef3cff",
         14: "c06fb0787f8e7721",
         15: "2a9b41fba24c80cc",
+        16: "35d208c362a8b69a",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {

@@ -4,7 +4,7 @@ import Postgres
 import Testing
 import TestSupport
 
-/// How a routing batch wakes the notifier (migration 15), against the real PostgreSQL cluster.
+/// How the workers and the notifier are woken (migrations 15 and 16), against the real PostgreSQL cluster.
 @Suite("The notifier's wake-up after a routing batch (real PostgreSQL)", .enabled(if: TestDatabase.available))
 struct RoutingWakeUpIntegrationTests {
     func decide(_ claimed: [ClaimedComplaint]) -> [RoutingOutcome] {
@@ -64,5 +64,27 @@ struct RoutingWakeUpIntegrationTests {
         // Any other writer (here a status change by hand) still notifies at its own commit.
         try db.query("UPDATE complaints SET status = 'in_progress' WHERE id = $1", [first[0].id])
         #expect(try listener.waitForNotifications(timeout: 10).count == 1)
+    }
+
+    @Test("the intake's notice carries its transaction's id, once per transaction")
+    func intakeNoticeNamesItsTransaction() throws {
+        let fixture = try RoutingFixture("notice")
+        defer { fixture.database.drop() }
+        let db = try fixture.database.connect()
+        let listener = try fixture.database.connect()
+        try listener.listen("chikaya_routing")
+        let transaction: String = try db.transaction { db in
+            try submit(3, from: 1, on: db)
+            return try db.query("SELECT pg_current_xact_id()::text").single().decode(0)
+        }
+        try submit(1, from: 4, on: db)
+        var notices: [PostgresNotification] = []
+        #expect(fixture.eventually(timeout: 10) {
+            notices += (try? listener.waitForNotifications(timeout: 0.2)) ?? []
+            return notices.count >= 2
+        })
+        #expect(notices.count == 2, "one notice per transaction, not per complaint")
+        #expect(notices.first?.payload == transaction)
+        #expect(notices.last.map { !$0.payload.isEmpty && $0.payload != transaction } == true)
     }
 }

@@ -42,6 +42,8 @@ public struct RoutingWorker: Sendable {
     public let batchSize: Int
     public let drain: Bool
     let rules = RulesInForce()
+    /// The routing notices a loop of this process already answers with a claim.
+    let wakeUps = WakeUpLedger()
     let workerName: String
 
     public init(configuration: Configuration, logger: Logger, concurrency: Int, batchSize: Int, drain: Bool) {
@@ -118,6 +120,8 @@ struct RoutingLoop {
                 // reload before the next claim.
                 let pending = try db.waitForNotifications(timeout: 0)
                 if pending.contains(where: { $0.channel == "chikaya_rules" }) { checkRules = true }
+                // The claim below answers these: another idle loop holding them need not claim.
+                _ = worker.wakeUps.take(routingNotices(pending))
                 if refused != nil && monotonicNow() >= nextRulesCheck { checkRules = true }
                 if checkRules {
                     checkRules = false
@@ -172,8 +176,17 @@ struct RoutingLoop {
                     // Draining, what is still pending is held by another loop and will be done
                     // in milliseconds: look again soon rather than after a whole poll period.
                     let wait = worker.drain ? min(configuration.pollSeconds, 0.05) : configuration.pollSeconds
-                    let woken = try db.waitForNotifications(timeout: wait)
-                    if woken.contains(where: { $0.channel == "chikaya_rules" }) { checkRules = true }
+                    let deadline = monotonicNow() + wait
+                    // Until a notice no other loop of this process answers already, a rules
+                    // notice, or the poll's end.
+                    while !stop.isRequested {
+                        let woken = try db.waitForNotifications(timeout: max(0, deadline - monotonicNow()))
+                        if woken.contains(where: { $0.channel == "chikaya_rules" }) {
+                            checkRules = true
+                            break
+                        }
+                        if woken.isEmpty || worker.wakeUps.take(routingNotices(woken)) { break }
+                    }
                     continue
                 }
                 try route(batch, classifier: active, rulesVersion: rulesVersion, claimSeconds: monotonicNow() - claimStarted, on: db)
@@ -183,6 +196,11 @@ struct RoutingLoop {
                 stop.sleep(configuration.pollSeconds)
             }
         }
+    }
+
+    /// The payloads of the routing notices among `notifications`.
+    private func routingNotices(_ notifications: [PostgresNotification]) -> [String] {
+        notifications.compactMap { $0.channel == "chikaya_routing" ? $0.payload : nil }
     }
 
     /// Classifies a claimed batch and writes it: one transaction for the batch, and when that

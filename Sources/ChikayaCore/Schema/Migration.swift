@@ -52,5 +52,6 @@ public enum Migrations {
         RoutingWriteSchema.migration,
         RoutingKeysSchema.migration,
         RoutingNotifySchema.migration,
+        RoutingWakeUpSchema.migration,
     ]
 }
