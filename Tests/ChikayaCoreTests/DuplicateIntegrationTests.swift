@@ -101,3 +101,48 @@ struct DuplicateIntegrationTests {
         #expect(try decision(third, on: db).duplicateOf == nil)
     }
 }
+
+/// The duplicate candidates' plan when the statistics of `complaints` were taken before any was
+/// routed (a bulk load, a restore, a fresh install), against the real cluster.
+@Suite("Duplicate candidates with stale statistics (real PostgreSQL)", .enabled(if: TestDatabase.available))
+struct DuplicateCandidatesPlanIntegrationTests {
+    @Test("a batch's transaction reads each group through complaints_open_by_area, and sorts again for the finish")
+    func candidatesReadTheOpenComplaintsIndex() throws {
+        let database = try TestDatabase("candidatesplan")
+        defer { database.drop() }
+        let db = try database.connect()
+        _ = try MigrationRunner(connection: db).run()
+        // 20,000 complaints of the city's arrondissements, vacuumed and analyzed while all are
+        // received, then routed to its departments: the statistics still say none is open. (With
+        // fewer, the open complaints' index stays as small as the statistics believe it, and the
+        // planner reads it even without the setting.)
+        try db.executeScript("""
+            INSERT INTO complaints (body, arrondissement)
+                SELECT 'Nid de poule rue ' || n, (SELECT code FROM arrondissements ORDER BY code OFFSET n % 16 LIMIT 1)
+                FROM generate_series(1, 20000) n
+            """)
+        try db.executeScript("VACUUM ANALYZE complaints")
+        try db.executeScript("""
+            UPDATE complaints SET status = 'assigned', department = (SELECT code FROM departments ORDER BY code OFFSET id % 12 LIMIT 1);
+            INSERT INTO routing_decisions (complaint_id, department, confidence, matches, rules_version, worker_id, text_keys)
+                SELECT id, department, 1, '[]', 'v', 'w', '{1,2,3}' FROM complaints;
+            """)
+        try QueueStore.prepareSession(on: db)
+        let query = DuplicateQuery(groups: [DuplicateGroup(arrondissement: "anfa", department: "voirie"),
+                                            DuplicateGroup(arrondissement: "maarif", department: "proprete")],
+                                   windowDays: 7, perGroup: 10)
+        let lookup = QueueStore.duplicateCandidatesStatements(query)
+        let candidates = lookup.statements[lookup.candidates]
+        try db.executeScript("BEGIN")
+        for statement in lookup.statements[..<lookup.candidates] { try db.query(statement.sql, statement.parameters) }
+        let plan = try db.query("EXPLAIN " + candidates.sql, candidates.parameters).rows
+            .map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
+        #expect(plan.contains("complaints_open_by_area"), "\(plan)")
+        #expect(!plan.contains("complaints_department_status"), "\(plan)")
+        #expect(try db.query(candidates.sql, candidates.parameters).count == 20)
+        // The finish's pipeline turns sorts back on first.
+        try db.query(QueueStore.sortsAsConfigured.sql)
+        #expect(try db.query("SHOW enable_sort").single().decode(0, as: String.self) == "on")
+        try db.executeScript("ROLLBACK")
+    }
+}
