@@ -87,4 +87,25 @@ struct RoutingWakeUpIntegrationTests {
         #expect(notices.first?.payload == transaction)
         #expect(notices.last.map { !$0.payload.isEmpty && $0.payload != transaction } == true)
     }
+
+    @Test("with the poll a minute away, every complaint submitted while two loops run is routed on its notice")
+    func noticesAloneKeepTheLoopsRouting() throws {
+        let fixture = try RoutingFixture("noticeonly", extraEnvironment: ["CHIKAYA_POLL_SECONDS": "60"])
+        defer { fixture.database.drop() }
+        let db = try fixture.database.connect()
+        let worker = try fixture.start(["worker", "--concurrency", "2"])
+        // The loops claim at start, find nothing, and from then on only a notice (or the poll, a
+        // minute away) sends one to claim: a round routed within 20 s was routed on its notice,
+        // whichever loop took it, however loaded the machine.
+        var expected = 0
+        for round in [1, 3, 1, 12, 2] {
+            try fixture.submit(count: round)
+            expected += round
+            #expect(try fixture.eventually(timeout: 20) {
+                try fixture.count("SELECT count(*) FROM routing_decisions", on: db) == expected
+            }, "round of \(round): routed without waiting for the poll")
+        }
+        fixture.stop(worker)
+        try fixture.expectAllRoutedOnce(expected, on: db)
+    }
 }

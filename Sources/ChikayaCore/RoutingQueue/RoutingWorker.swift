@@ -112,16 +112,23 @@ struct RoutingLoop {
         // Set on every (re)connection and on a publication notice: a NOTIFY sent while we were
         // disconnected is lost, so a new connection always looks at the latest publication.
         var checkRules = true
+        // False after a batch smaller than the claim's limit: that claim took every complaint then
+        // due, and each one submitted since announces itself. Claiming again at once would find
+        // nothing unless a notice is there to say otherwise.
+        var claimAgain = true
         while !stop.isRequested {
             do {
                 let (db, isNew) = try database.open()
-                if isNew { checkRules = true }
+                if isNew {
+                    checkRules = true
+                    claimAgain = true
+                }
                 // Notifications that arrived during the last batch: a rules publication means
                 // reload before the next claim.
                 let pending = try db.waitForNotifications(timeout: 0)
                 if pending.contains(where: { $0.channel == "chikaya_rules" }) { checkRules = true }
                 // The claim below answers these: another idle loop holding them need not claim.
-                _ = worker.wakeUps.take(routingNotices(pending))
+                let announced = worker.wakeUps.take(routingNotices(pending))
                 if refused != nil && monotonicNow() >= nextRulesCheck { checkRules = true }
                 if checkRules {
                     checkRules = false
@@ -165,6 +172,14 @@ struct RoutingLoop {
                     }
                 }
                 guard let (active, rulesVersion) = inForce else { continue }
+                if !claimAgain && !announced && !worker.drain {
+                    // Nothing announced during the last batch, or another loop answers it: wait
+                    // for a notice (or the poll) rather than claim for nothing.
+                    claimAgain = true
+                    if try waitForWork(on: db, seconds: configuration.pollSeconds) { checkRules = true }
+                    continue
+                }
+                claimAgain = true
 
                 let claimStarted = monotonicNow()
                 let batch = try QueueStore.claim(on: db, limit: worker.batchSize, worker: id,
@@ -176,26 +191,32 @@ struct RoutingLoop {
                     // Draining, what is still pending is held by another loop and will be done
                     // in milliseconds: look again soon rather than after a whole poll period.
                     let wait = worker.drain ? min(configuration.pollSeconds, 0.05) : configuration.pollSeconds
-                    let deadline = monotonicNow() + wait
-                    // Until a notice no other loop of this process answers already, a rules
-                    // notice, or the poll's end.
-                    while !stop.isRequested {
-                        let woken = try db.waitForNotifications(timeout: max(0, deadline - monotonicNow()))
-                        if woken.contains(where: { $0.channel == "chikaya_rules" }) {
-                            checkRules = true
-                            break
-                        }
-                        if woken.isEmpty || worker.wakeUps.take(routingNotices(woken)) { break }
-                    }
+                    if try waitForWork(on: db, seconds: wait) { checkRules = true }
                     continue
                 }
                 try route(batch, classifier: active, rulesVersion: rulesVersion, claimSeconds: monotonicNow() - claimStarted, on: db)
+                claimAgain = batch.count >= worker.batchSize
             } catch {
                 if database.recover(from: error) { continue }
                 logger.error("loop_error", [("loop", id), ("error", "\(error)")])
                 stop.sleep(configuration.pollSeconds)
             }
         }
+    }
+
+    /// Waits for a routing notice that no other loop of this process answers already (false), a
+    /// rules notice (true), the end of `seconds` or a stop request (false).
+    private func waitForWork(on db: PostgresConnection, seconds: Double) throws(PostgresError) -> Bool {
+        let deadline = monotonicNow() + seconds
+        while !stop.isRequested {
+            let left = deadline - monotonicNow()
+            if left <= 0 { return false }
+            // In slices, so that a stop is seen within a quarter of a second whatever the poll.
+            let woken = try db.waitForNotifications(timeout: min(left, 0.25))
+            if woken.contains(where: { $0.channel == "chikaya_rules" }) { return true }
+            if !woken.isEmpty && worker.wakeUps.take(routingNotices(woken)) { return false }
+        }
+        return false
     }
 
     /// The payloads of the routing notices among `notifications`.
