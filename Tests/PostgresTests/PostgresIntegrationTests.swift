@@ -404,7 +404,7 @@ struct PostgresIntegrationTests {
         #expect(db.isInTransaction, "the COMMIT after the failure was skipped")
         // Back to the savepoint, the block goes on: the work before it is kept.
         try db.executeScript("ROLLBACK TO SAVEPOINT s")
-        try db.pipeline([PostgresStatement("INSERT INTO t VALUES ($1)", [2]), PostgresStatement("COMMIT")])
+        _ = try db.pipeline([PostgresStatement("INSERT INTO t VALUES ($1)", [2]), PostgresStatement("COMMIT")])
         #expect(try db.query("SELECT array_agg(v ORDER BY v)::text FROM t").single().decode(0, as: String.self) == "{1,2}")
     }
 
