@@ -119,7 +119,7 @@ struct WorkerFaultIntegrationTests {
             try fixture.count("SELECT count(*) FROM routing_decisions WHERE rules_version = '\(draft)'", on: db) == 3
         }
         if !switched {
-            let decisions = try db.query("SELECT rules_version || ' ' || count(*) FROM routing_decisions GROUP BY 1").rows
+            let decisions = try db.query("SELECT rules_version || ' ' || count(*) FROM routing_decisions GROUP BY rules_version").rows
                 .map { try $0.decode(0, as: String.self) }
             let outcome = fixture.stop(worker)
             Issue.record("the draft's three complaints were not routed with it; decisions: \(decisions); worker: \(outcome.stderr.suffix(6_000))")

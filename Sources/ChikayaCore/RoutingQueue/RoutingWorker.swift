@@ -128,7 +128,7 @@ struct RoutingLoop {
                 let pending = try db.waitForNotifications(timeout: 0)
                 if pending.contains(where: { $0.channel == "chikaya_rules" }) { checkRules = true }
                 // The claim below answers these: another idle loop holding them need not claim.
-                let announced = worker.wakeUps.take(routingNotices(pending))
+                var announced = worker.wakeUps.take(routingNotices(pending))
                 if refused != nil && monotonicNow() >= nextRulesCheck { checkRules = true }
                 if checkRules {
                     checkRules = false
@@ -170,6 +170,15 @@ struct RoutingLoop {
                         // A rollback to the rules already in force.
                         refused = nil
                     }
+                    // Another publication may have come while this one was read and parsed
+                    // (seconds for a large rule set on a busy machine): complaints submitted
+                    // after it must not be claimed with the rules it replaces.
+                    let later = try db.waitForNotifications(timeout: 0)
+                    if later.contains(where: { $0.channel == "chikaya_rules" }) {
+                        checkRules = true
+                        continue
+                    }
+                    if worker.wakeUps.take(routingNotices(later)) { announced = true }
                 }
                 guard let (active, rulesVersion) = inForce else { continue }
                 if !claimAgain && !announced && !worker.drain {
