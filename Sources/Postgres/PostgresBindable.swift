@@ -63,6 +63,16 @@ public struct PostgresArray: PostgresBindable {
         bytes.reserveCapacity(capacity + 2)
     }
 
+    /// An array of integers (ids), each written as its digits.
+    public init(_ integers: [Int64]) {
+        bytes.reserveCapacity(integers.count * 8 + 2)
+        for value in integers {
+            if count > 0 { bytes.append(UInt8(ascii: ",")) }
+            count += 1
+            bytes.append(contentsOf: String(value).utf8)
+        }
+    }
+
     /// Appends one element: its text, or NULL.
     public mutating func append(_ element: String?) {
         if count > 0 { bytes.append(UInt8(ascii: ",")) }

@@ -80,6 +80,12 @@ struct PostgresIntegrationTests {
         #expect(try db.query("SELECT ($1::float8[])[3]", [numbers]).single().decode(0, as: Double.self) == 1e-05)
         #expect(try db.query("SELECT ($1::text[])[1]::bigint", [numbers]).single().decode(0, as: Int64.self) == Int64.min)
         #expect(try db.query("SELECT array_length($1::text[], 1)", [PostgresArray()]).single().decode(0, as: Int?.self) == nil)
+        // Ids, as the stores pass them: every bigint, in order; none is an empty array.
+        let ids: [Int64] = [Int64.min, -1, 0, 7, Int64.max]
+        #expect(PostgresArray(ids).postgresText == "{-9223372036854775808,-1,0,7,9223372036854775807}")
+        #expect(try db.query("SELECT x FROM unnest($1::bigint[]) WITH ORDINALITY AS u(x, n) ORDER BY n", [PostgresArray(ids)])
+            .rows.map { try $0.decode(0, as: Int64.self) } == ids)
+        #expect(try db.query("SELECT cardinality($1::bigint[])", [PostgresArray([Int64]())]).single().decode(0, as: Int.self) == 0)
     }
 
     // MARK: connection options

@@ -116,15 +116,12 @@ public enum NotificationStore {
             UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $3::float8)
             WHERE id = ANY($1::bigint[]) AND leased_by = $2 AND status = 'pending'
             RETURNING id
-            """, [idArray(ids), sender, leaseSeconds]).rows
+            """, [PostgresArray(ids), sender, leaseSeconds]).rows
         var held = Set<Int64>(minimumCapacity: rows.count)
         for row in rows { held.insert(try row.decode(0)) }
         return held
     }
 
-    private static func idArray(_ ids: [Int64]) -> String {
-        "{" + ids.map(String.init).joined(separator: ",") + "}"
-    }
 
     /// Gives claimed, unsent notifications back to the outbox at once (a stopping sender);
     /// the claim's attempt is not counted.
@@ -135,7 +132,7 @@ public enum NotificationStore {
             SET leased_by = NULL, next_attempt_at = now(), attempts = greatest(attempts - 1, 0),
                 unanswered_claims = greatest(unanswered_claims - 1, 0)
             WHERE id = ANY($1::bigint[]) AND leased_by = $2 AND status = 'pending'
-            """, [idArray(ids), sender])
+            """, [PostgresArray(ids), sender])
     }
 
     /// Gives back every notification `sender` still holds, as `release` does: rows claimed whose

@@ -201,9 +201,9 @@ public enum QueueStore {
 
     /// Opens the write of a claimed batch in one round trip (`PostgresConnection.pipeline`):
     /// BEGIN, the audit's settings (the process's name; no note), the lock of the batch's
-    /// complaints (`heldElsewhere`), and, when `duplicates` is given, the duplicate candidates
-    /// (`duplicateCandidates`). The transaction stays open for `finishAndCommit`; on a failure
-    /// the caller rolls it back.
+    /// complaints (`heldElsewhereStatement`), and, when `duplicates` is given, the duplicate
+    /// candidates (`duplicateCandidatesStatement`). The transaction stays open for
+    /// `finishAndCommit`; on a failure the caller rolls it back.
     static func beginBatchWrite(complaintIDs: [Int64], worker: String, duplicates: DuplicateQuery?,
                                 on db: PostgresConnection) throws(PostgresError) -> (held: Set<Int64>, candidates: [DuplicateCandidate]) {
         var statements = [PostgresStatement("BEGIN"), AuditTrail.describeStatement(note: nil, process: worker),
@@ -265,17 +265,6 @@ public enum QueueStore {
         return BatchCommit(decided: decided, wakeUpError: wakeUpError)
     }
 
-    /// The newest open complaints (assigned or in progress, submitted within `windowDays`) of each
-    /// arrondissement and department of `groups`, at most `perGroup` each, with the text keys
-    /// their decision kept: one query for a whole batch, each group read through
-    /// `complaints_open_by_area` newest first.
-    public static func duplicateCandidates(groups: [DuplicateGroup], windowDays: Double, perGroup: Int,
-                                           on db: PostgresConnection) throws(PostgresError) -> [DuplicateCandidate] {
-        guard !groups.isEmpty else { return [] }
-        let statement = duplicateCandidatesStatement(DuplicateQuery(groups: groups, windowDays: windowDays, perGroup: perGroup))
-        return try duplicateCandidates(from: db.query(prepared: "routing_duplicate_candidates", statement.sql, statement.parameters))
-    }
-
     /// The duplicate candidates' statement as a batch's transaction runs it, planned without
     /// sorts (`candidates` is its index in `statements`).
     ///
@@ -294,6 +283,10 @@ public enum QueueStore {
     static var sortsOff: PostgresStatement { PostgresStatement("SELECT set_config('enable_sort', 'off', true)") }
     static var sortsAsConfigured: PostgresStatement { PostgresStatement("SET LOCAL enable_sort TO DEFAULT") }
 
+    /// The newest open complaints (assigned or in progress, submitted within `windowDays`) of each
+    /// arrondissement and department of the query's groups, at most `perGroup` each, with the
+    /// text keys their decision kept: one query for a whole batch, each group read through
+    /// `complaints_open_by_area` newest first.
     static func duplicateCandidatesStatement(_ query: DuplicateQuery) -> PostgresStatement {
         let json = JSONText.array(query.groups) { group in
             "{\"arrondissement\":\(JSONText.quote(group.arrondissement)),\"department\":\(JSONText.quote(group.department))}"
@@ -327,17 +320,12 @@ public enum QueueStore {
     }
 
     /// Locks the complaints of a batch that nobody else holds, in the caller's transaction, and
-    /// returns the ids of those another session holds (a department's system editing one, a long
+    /// selects the ids of those another session holds (a department's system editing one, a long
     /// transaction): they are left out at once instead of making the whole batch wait on them.
     ///
     /// A complaint no longer `received` (assigned by hand meanwhile) is not the worker's to lock
     /// (row-level security hides it from FOR UPDATE) and is not counted as held: its queue entry
     /// is finished with the batch, without a decision.
-    public static func heldElsewhere(complaintIDs: [Int64], on db: PostgresConnection) throws(PostgresError) -> Set<Int64> {
-        guard !complaintIDs.isEmpty else { return [] }
-        return try heldIDs(db.query(heldElsewhereStatement(complaintIDs: complaintIDs)))
-    }
-
     static func heldElsewhereStatement(complaintIDs: [Int64]) -> PostgresStatement {
         PostgresStatement("""
             WITH free AS (
@@ -345,7 +333,7 @@ public enum QueueStore {
             )
             SELECT c.id FROM complaints c
             WHERE c.id = ANY($1::bigint[]) AND c.status = 'received' AND NOT EXISTS (SELECT 1 FROM free f WHERE f.id = c.id)
-            """, [int64Array(complaintIDs)])
+            """, [PostgresArray(complaintIDs)])
     }
 
     static func heldIDs(_ result: PostgresResult) throws(PostgresError) -> Set<Int64> {
@@ -364,11 +352,7 @@ public enum QueueStore {
             SET attempts = greatest(attempts - 1, 0), last_error = $2,
                 available_at = now() + make_interval(secs => $3::float8)
             WHERE complaint_id = ANY($1::bigint[]) AND leased_by = $4 AND state = 'pending'
-            """, [int64Array(complaintIDs), String(reason.prefix(2_000)), retryAfter, worker])
-    }
-
-    private static func int64Array(_ ids: [Int64]) -> String {
-        "{" + ids.map(String.init).joined(separator: ",") + "}"
+            """, [PostgresArray(complaintIDs), String(reason.prefix(2_000)), retryAfter, worker])
     }
 
     /// Records a failed attempt: back to pending after `retryAfter` seconds, or dead once the
