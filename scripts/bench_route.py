@@ -4,7 +4,8 @@
   pgq-install DSN                         PgQueuer's schema
   pgq-enqueue DSN COUNT                   COUNT no-op jobs, enqueued in batches of 1,000
   pgq-drain DSN BATCH                     one PgQueuer worker process that exits when the queue is empty
-  pgq-listen DSN BATCH SECONDS OUT        a PgQueuer worker for SECONDS; enqueue-to-start latencies (ms) to OUT
+  pgq-listen DSN BATCH OUT                a PgQueuer worker until SIGTERM; each job's creation time (epoch s) and
+                                          enqueue-to-start latency (ms) to OUT, one job a line
   pgq-insert DSN RATE SECONDS             no-op jobs enqueued at a steady rate
 
 A steady rate means: one tick every 10 ms, each tick inserting the rows due since the start
@@ -15,6 +16,7 @@ it achieved and its late ticks on stderr, so a machine too busy to keep the rate
 import asyncio
 import csv
 import datetime
+import signal
 import sys
 import time
 
@@ -99,11 +101,12 @@ def pgq_enqueue(dsn: str, count: str) -> None:
     asyncio.run(main())
 
 
-def _worker(dsn: str, batch: str, seconds: float | None, out: str | None) -> None:
+def _worker(dsn: str, batch: str, out: str | None) -> None:
+    """Drains (out None) or listens until SIGTERM, recording each job's start (out given)."""
     from pgqueuer import QueueManager
     from pgqueuer.types import QueueExecutionMode
 
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []
 
     async def main() -> None:
         conn, q = await _queries(dsn)
@@ -113,19 +116,20 @@ def _worker(dsn: str, batch: str, seconds: float | None, out: str | None) -> Non
         async def noop(job) -> None:
             if out is not None:
                 started = datetime.datetime.now(datetime.timezone.utc)
-                latencies.append((started - job.created).total_seconds() * 1000)
+                latencies.append((job.created.timestamp(), (started - job.created).total_seconds() * 1000))
 
-        if seconds is None:
+        if out is None:
             await qm.run(batch_size=int(batch), mode=QueueExecutionMode.drain)
         else:
-            asyncio.get_running_loop().call_later(seconds, qm.shutdown.set)
+            # Stopped by the benchmark once its rounds are done, however many and long they were.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, qm.shutdown.set)
             await qm.run(batch_size=int(batch), dequeue_timeout=datetime.timedelta(seconds=1))
         await conn.close()
 
     asyncio.run(main())
     if out is not None:
         with open(out, "w") as f:
-            f.writelines(f"{x:.3f}\n" for x in latencies)
+            f.writelines(f"{created:.6f} {ms:.3f}\n" for created, ms in latencies)
 
 
 def pgq_insert(dsn: str, rate: str, seconds: str) -> None:
@@ -154,9 +158,9 @@ if __name__ == "__main__":
     elif command == "pgq-enqueue":
         pgq_enqueue(*args)
     elif command == "pgq-drain":
-        _worker(args[0], args[1], None, None)
+        _worker(args[0], args[1], None)
     elif command == "pgq-listen":
-        _worker(args[0], args[1], float(args[2]), args[3])
+        _worker(args[0], args[1], args[2])
     elif command == "pgq-insert":
         pgq_insert(*args)
     else:
