@@ -14,8 +14,8 @@ public enum PostgresTransport: Sendable, Equatable {
 public final class PostgresConnection {
     private let handle: OpaquePointer
     var rawHandle: OpaquePointer { handle }
-    /// The statements `query(prepared:)` prepared on this connection, by name.
-    private var preparedStatements: [String: String] = [:]
+    /// The statements `query(prepared:)` and pipelines prepared on this connection, by name.
+    var preparedStatements: [String: String] = [:]
 
     private init(handle: OpaquePointer) {
         self.handle = handle
@@ -159,12 +159,7 @@ public final class PostgresConnection {
     @discardableResult
     public func query(prepared name: String, _ sql: String,
                       _ parameters: [(any PostgresBindable)?] = []) throws(PostgresError) -> PostgresResult {
-        if let known = preparedStatements[name] {
-            guard known == sql else {
-                throw PostgresError(code: .invalidParameter,
-                                    message: "prepared statement \(name) was prepared with another text on this connection")
-            }
-        } else {
+        if try !isPrepared(name, as: sql) {
             _ = try check(PQprepare(handle, name, sql, 0, nil))
             preparedStatements[name] = sql
         }
@@ -174,20 +169,35 @@ public final class PostgresConnection {
                 PQexecPrepared(handle, name, count, values, nil, nil, 0)
             }
         } catch {
-            // Gone (DISCARD ALL) or stale (a migration changed its result's columns): prepare it
-            // anew on the next call; this one fails like any other statement.
-            if error.sqlState == "26000" || error.sqlState == "0A000" {
-                preparedStatements[name] = nil
-                if error.sqlState == "0A000", isConnected, !isInFailedTransaction {
-                    _ = try? executeScript("DEALLOCATE \(try quoteIdentifier(name))")
-                }
-            }
+            forgetIfStale(name, after: error)
             throw error
         }
     }
 
+    /// True when `name` is prepared on this connection with `sql`; false when it is not prepared
+    /// yet. Another text under the same name is a programming error (`invalidParameter`).
+    func isPrepared(_ name: String, as sql: String) throws(PostgresError) -> Bool {
+        guard let known = preparedStatements[name] else { return false }
+        guard known == sql else {
+            throw PostgresError(code: .invalidParameter,
+                                message: "prepared statement \(name) was prepared with another text on this connection")
+        }
+        return true
+    }
+
+    /// After a prepared statement failed with `error`: when the server no longer holds it
+    /// (DISCARD ALL) or holds it stale (a migration changed its result's columns), it is prepared
+    /// anew on its next use.
+    func forgetIfStale(_ name: String, after error: PostgresError) {
+        guard error.sqlState == "26000" || error.sqlState == "0A000" else { return }
+        preparedStatements[name] = nil
+        if error.sqlState == "0A000", isConnected, !isInFailedTransaction, let quoted = try? quoteIdentifier(name) {
+            _ = try? executeScript("DEALLOCATE \(quoted)")
+        }
+    }
+
     /// True inside a transaction that an error aborted (only ROLLBACK is accepted there).
-    private var isInFailedTransaction: Bool { PQtransactionStatus(handle) == PQTRANS_INERROR }
+    var isInFailedTransaction: Bool { PQtransactionStatus(handle) == PQTRANS_INERROR }
 
     /// The parameters as C strings for libpq, checked for NUL bytes, alive during `send`.
     private func withParameters(_ parameters: [(any PostgresBindable)?],

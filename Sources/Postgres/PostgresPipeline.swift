@@ -5,18 +5,31 @@ import Glibc
 public struct PostgresStatement {
     public let sql: String
     public let parameters: [(any PostgresBindable)?]
+    /// The name it is prepared under on the connection (see `query(prepared:_:_:)`); nil: parsed
+    /// and planned on each run.
+    public let preparedName: String?
 
     public init(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) {
         self.sql = sql
         self.parameters = parameters
+        self.preparedName = nil
+    }
+
+    /// A statement prepared once per connection under `name`, as `query(prepared:_:_:)` does; in a
+    /// pipeline, its first run prepares it in the same round trip.
+    public init(prepared name: String, _ sql: String, _ parameters: [(any PostgresBindable)?] = []) {
+        self.sql = sql
+        self.parameters = parameters
+        self.preparedName = name
     }
 }
 
 extension PostgresConnection {
-    /// Runs one statement built as a `PostgresStatement` (see `query(_:_:)`).
+    /// Runs one statement built as a `PostgresStatement` (see `query(_:_:)` and `query(prepared:_:_:)`).
     @discardableResult
     public func query(_ statement: PostgresStatement) throws(PostgresError) -> PostgresResult {
-        try query(statement.sql, statement.parameters)
+        if let name = statement.preparedName { return try query(prepared: name, statement.sql, statement.parameters) }
+        return try query(statement.sql, statement.parameters)
     }
 
     /// Sends `statements` together and reads their results in order: one round trip to the
@@ -48,11 +61,18 @@ extension PostgresConnection {
         guard !statements.isEmpty else { return [] }
         let handle = rawHandle
         // Every parameter is checked before anything is sent: a value refused here must not leave
-        // the statements before it run (and, outside a transaction block, committed).
+        // the statements before it run (and, outside a transaction block, committed). A statement
+        // prepared on this connection runs under its name; one not prepared yet is prepared just
+        // before its first run, in the same round trip.
         var texts: [[UnsafeMutablePointer<CChar>?]] = []
         texts.reserveCapacity(statements.count)
         defer { texts.forEach { $0.forEach { free($0) } } }
-        for statement in statements {
+        var toPrepare = Set<Int>()
+        var preparing = Set<String>()
+        for (index, statement) in statements.enumerated() {
+            if let name = statement.preparedName, try !isPrepared(name, as: statement.sql), preparing.insert(name).inserted {
+                toPrepare.insert(index)
+            }
             texts.append(try parameterStrings(statement.parameters))
         }
         guard PQenterPipelineMode(handle) == 1 else {
@@ -62,11 +82,22 @@ extension PostgresConnection {
         // A statement libpq cannot queue (the connection broke) ends the queue; what was queued
         // before it is still read, so that the connection leaves pipeline mode in a known state.
         var queued = 0
+        var preparesQueued = Set<Int>()
         var queueError: PostgresError?
-        for (statement, values) in zip(statements, texts) {
+        for (index, (statement, values)) in zip(statements, texts).enumerated() {
+            if toPrepare.contains(index), let name = statement.preparedName {
+                guard PQsendPrepare(handle, name, statement.sql, 0, nil) == 1 else {
+                    queueError = PostgresError(code: isConnected ? .server : .connectionLost, message: lastErrorMessage)
+                    break
+                }
+                preparesQueued.insert(index)
+            }
             let pointers: [UnsafePointer<CChar>?] = values.map { $0.map { UnsafePointer($0) } }
             let sent = pointers.withUnsafeBufferPointer { buffer in
-                PQsendQueryParams(handle, statement.sql, Int32(values.count), nil, buffer.baseAddress, nil, nil, 0)
+                if let name = statement.preparedName {
+                    return PQsendQueryPrepared(handle, name, Int32(values.count), buffer.baseAddress, nil, nil, 0)
+                }
+                return PQsendQueryParams(handle, statement.sql, Int32(values.count), nil, buffer.baseAddress, nil, nil, 0)
             }
             guard sent == 1 else {
                 queueError = PostgresError(code: isConnected ? .server : .connectionLost, message: lastErrorMessage)
@@ -77,26 +108,53 @@ extension PostgresConnection {
         guard PQpipelineSync(handle) == 1 else {
             throw abandonPipeline("the pipeline's end could not be sent: \(lastErrorMessage)")
         }
-        var outcomes: [Result<PostgresResult, PostgresError>] = []
-        outcomes.reserveCapacity(statements.count)
-        for index in 0..<queued {
+        // One result for each statement, each followed by a null; the same for each preparation,
+        // just before its statement's.
+        func nextResult(_ what: String) throws(PostgresError) -> OpaquePointer {
             guard let raw = PQgetResult(handle) else {
-                throw abandonPipeline("no result for statement \(index + 1) of a pipeline: \(lastErrorMessage)")
+                throw abandonPipeline("no result for \(what) of a pipeline: \(lastErrorMessage)")
             }
+            while let extra = PQgetResult(handle) {
+                PQclear(extra)
+            }
+            return raw
+        }
+        // The preparation's error, if any, is its statement's outcome (the server skipped the run).
+        func readPreparation(of index: Int) throws(PostgresError) -> PostgresError? {
+            let raw = try nextResult("the preparation of statement \(index + 1)")
             if PQresultStatus(raw) == PGRES_PIPELINE_ABORTED {
                 PQclear(raw)
-                outcomes.append(.failure(Self.skippedInPipeline))
+                return nil
+            }
+            do {
+                _ = try check(raw)
+                if let name = statements[index].preparedName { preparedStatements[name] = statements[index].sql }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        var outcomes: [Result<PostgresResult, PostgresError>] = []
+        outcomes.reserveCapacity(statements.count)
+        var stale: [(name: String, error: PostgresError)] = []
+        for index in 0..<queued {
+            let preparationError = preparesQueued.contains(index) ? try readPreparation(of: index) : nil
+            let raw = try nextResult("statement \(index + 1)")
+            if PQresultStatus(raw) == PGRES_PIPELINE_ABORTED {
+                PQclear(raw)
+                outcomes.append(.failure(preparationError ?? Self.skippedInPipeline))
             } else {
                 do {
                     outcomes.append(.success(try check(raw)))
                 } catch {
+                    if let name = statements[index].preparedName { stale.append((name, error)) }
                     outcomes.append(.failure(error))
                 }
             }
-            // Each statement's results end with a null.
-            while let extra = PQgetResult(handle) {
-                PQclear(extra)
-            }
+        }
+        if preparesQueued.contains(queued) {
+            // Prepared, and then its run could not be queued.
+            _ = try readPreparation(of: queued)
         }
         guard let sync = PQgetResult(handle) else {
             throw abandonPipeline("the pipeline's end was not acknowledged: \(lastErrorMessage)")
@@ -106,6 +164,8 @@ extension PostgresConnection {
         guard synced, PQexitPipelineMode(handle) == 1 else {
             throw abandonPipeline("the connection could not leave pipeline mode: \(lastErrorMessage)")
         }
+        // Out of pipeline mode, a statement the server forgot or holds stale can be let go.
+        for (name, error) in stale { forgetIfStale(name, after: error) }
         // What could not be queued (the connection broke while queuing) did not run.
         if queued < statements.count {
             outcomes.append(.failure(queueError ?? Self.skippedInPipeline))

@@ -430,6 +430,82 @@ struct PostgresIntegrationTests {
         #expect(try db.pipeline([]).isEmpty)
     }
 
+    @Test func aPipelinePreparesAStatementOnItsFirstRunAndRunsItByNameAfterwards() throws {
+        let database = try TestDatabase("pipeprep")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (v integer PRIMARY KEY)")
+        let insert = "INSERT INTO t VALUES ($1) RETURNING v * 10"
+        for value in [1, 2] {
+            let results = try db.pipeline([
+                PostgresStatement("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"),
+                PostgresStatement(prepared: "insert_t", insert, [value]),
+            ])
+            #expect(try results[1].single().decode(0, as: Int.self) == value * 10)
+        }
+        // One preparation: the second pipeline ran it by name, with its generic plan (asked for
+        // in the same implicit transaction, and gone with it).
+        let held = try db.query("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'insert_t'").single()
+        #expect(try held.decode(0, as: Int.self) == 2)
+        #expect(try held.decode(1, as: Int.self) == 0)
+        #expect(try db.query("SHOW plan_cache_mode").single().decode(0, as: String.self) == "auto")
+        // The same name outside a pipeline is the same statement.
+        #expect(try db.query(prepared: "insert_t", insert, [3]).single().decode(0, as: Int.self) == 30)
+        #expect(try db.query("SELECT array_agg(v ORDER BY v)::text FROM t").single().decode(0, as: String.self) == "{1,2,3}")
+    }
+
+    @Test func aPreparationThatFailsIsItsStatementsErrorAndIsTriedAgainNextTime() throws {
+        let database = try TestDatabase("pipeprepfail")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (v integer PRIMARY KEY)")
+        for _ in 0..<2 {
+            let outcomes = try db.pipelineOutcomes([
+                PostgresStatement("INSERT INTO t VALUES ($1)", [1]),
+                PostgresStatement(prepared: "broken", "SELECT v FROM no_such_table WHERE v = $1", [1]),
+                PostgresStatement("INSERT INTO t VALUES ($1)", [2]),
+            ])
+            guard case .failure(let error) = outcomes[1] else {
+                Issue.record("a statement on a missing table ran")
+                continue
+            }
+            #expect(error.sqlState == "42P01")
+            guard case .failure(let skipped) = outcomes[2] else {
+                Issue.record("the statement after a failed preparation ran")
+                continue
+            }
+            #expect(skipped.message == PostgresConnection.skippedInPipeline.message)
+        }
+        // Nothing committed (one implicit transaction), nothing held by the server, and the table
+        // once there the same name prepares.
+        #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == 0)
+        #expect(try db.query("SELECT count(*) FROM pg_prepared_statements").single().decode(0, as: Int.self) == 0)
+        try db.executeScript("CREATE TABLE no_such_table (v integer)")
+        let results = try db.pipeline([PostgresStatement(prepared: "broken", "SELECT v FROM no_such_table WHERE v = $1", [1])])
+        #expect(results[0].count == 0)
+    }
+
+    @Test func aPipelinePreparesAgainWhatTheServerForgotAndRefusesAnotherTextUnderAName() throws {
+        let database = try TestDatabase("pipeprepgone")
+        defer { database.drop() }
+        let db = try database.connect()
+        let sql = "SELECT $1::integer + 1"
+        #expect(try db.pipeline([PostgresStatement(prepared: "next", sql, [1])])[0].single().decode(0, as: Int.self) == 2)
+        try db.executeScript("DEALLOCATE ALL")
+        let error = try #require(throws: PostgresError.self) {
+            try db.pipeline([PostgresStatement(prepared: "next", sql, [1])])
+        }
+        #expect(error.sqlState == "26000")
+        #expect(try db.pipeline([PostgresStatement(prepared: "next", sql, [41])])[0].single().decode(0, as: Int.self) == 42)
+        // Another text under a name already used: refused before anything is sent.
+        try db.executeScript("CREATE TABLE t (v integer)")
+        let refused = try #require(throws: PostgresError.self) {
+            try db.pipeline([PostgresStatement("INSERT INTO t VALUES (1)"), PostgresStatement(prepared: "next", "SELECT 2")])
+        }
+        #expect(refused.code == .invalidParameter)
+        #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == 0)
+    }
+
     @Test func uniqueViolationSurfacesSQLState23505() throws {
         let database = try TestDatabase("unique")
         defer { database.drop() }
