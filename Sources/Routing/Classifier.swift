@@ -61,6 +61,60 @@ public struct Classifier: Sendable {
         let decision = copy.withUTF8 { decide(utf8: $0, arrondissement: arrondissement, workspace: &workspace) }
         let utf8 = Array(text.utf8)
         var matches: [RuleMatch] = []
+        forEachMatch(in: workspace) { rule, range, status in
+            matches.append(RuleMatch(term: rule.term, department: CityDirectory.departments[rule.department].code,
+                                     weight: rule.weight, file: rules.fileName, line: rule.line,
+                                     utf8Range: range, text: String(decoding: utf8[range], as: UTF8.self),
+                                     status: status))
+        }
+        var scores: [String: Double] = [:]
+        for (i, d) in CityDirectory.departments.enumerated() where i != triageIndex || workspace.scores[i] > 0 {
+            scores[d.code] = workspace.scores[i]
+        }
+        return Classification(department: decision.department, confidence: decision.confidence,
+                              runnerUp: decision.runnerUpIndex.map { CityDirectory.departments[$0].code },
+                              matches: matches, scores: scores,
+                              normalizedText: workspace.scratch.tokenizer.normalizedText,
+                              threshold: rules.threshold, margin: rules.margin, rulesVersion: rules.version,
+                              reason: decision.reason)
+    }
+
+    /// What the routing worker keeps of one complaint.
+    public struct Record: Sendable {
+        public let decision: Decision
+        /// The hits as `routing_decisions.matches` records them: `Classification.matchesJSON`.
+        public let matchesJSON: String
+        /// `TextSimilarity.keys(of:)` of the text, for the duplicate lookup.
+        public let textKeys: [Int32]
+    }
+
+    /// The decision, the matches' JSON and the duplicate keys of `text`, from one pass of the
+    /// matcher, through `workspace`'s token cache, and without the explanation's strings:
+    /// `classify` plus `TextSimilarity.keys` cost the worker eight times what `decide` does.
+    /// The same values as those two, which a test holds it to.
+    public func record(_ text: String, arrondissement: String?, workspace: inout Workspace) -> Record {
+        var copy = text
+        return copy.withUTF8 { utf8 in
+            let decision = decide(utf8: utf8, arrondissement: arrondissement, workspace: &workspace)
+            var json: [UInt8] = []
+            json.reserveCapacity(2 + workspace.scratch.hits.count * 200)
+            json.append(UInt8(ascii: "["))
+            forEachMatch(in: workspace) { rule, range, status in
+                if json.count > 1 { json.append(UInt8(ascii: ",")) }
+                DecisionMatch.appendObject(term: rule.term, department: CityDirectory.departments[rule.department].code,
+                                           weight: rule.weight, file: rules.fileName, line: rule.line, range: range,
+                                           text: UnsafeBufferPointer(rebasing: utf8[range]), status: status.code, to: &json)
+            }
+            json.append(UInt8(ascii: "]"))
+            return Record(decision: decision, matchesJSON: String(decoding: json, as: UTF8.self),
+                          textKeys: TextSimilarity.keys(of: workspace.scratch.tokenizer))
+        }
+    }
+
+    /// Each hit of the text `workspace` last decided that a reader is shown, with its byte range
+    /// in the text and its status; exclusions and landmark phrases, which only act on the
+    /// others, are left out.
+    private func forEachMatch(in workspace: Workspace, _ body: (Rule, Range<Int>, RuleMatch.Status) -> Void) {
         let tokens = workspace.scratch.tokenizer.tokens
         for (k, hit) in workspace.scratch.hits.enumerated() {
             let rule = rules.rules[Int(hit.rule)]
@@ -74,21 +128,8 @@ public struct Classifier: Sendable {
                                   byLine: rules.rules[Int(workspace.excludedBy[k])].line)
             default: .outsideArrondissement
             }
-            matches.append(RuleMatch(term: rule.term, department: CityDirectory.departments[rule.department].code,
-                                     weight: rule.weight, file: rules.fileName, line: rule.line,
-                                     utf8Range: start..<end, text: String(decoding: utf8[start..<end], as: UTF8.self),
-                                     status: status))
+            body(rule, start..<end, status)
         }
-        var scores: [String: Double] = [:]
-        for (i, d) in CityDirectory.departments.enumerated() where i != triageIndex || workspace.scores[i] > 0 {
-            scores[d.code] = workspace.scores[i]
-        }
-        return Classification(department: decision.department, confidence: decision.confidence,
-                              runnerUp: decision.runnerUpIndex.map { CityDirectory.departments[$0].code },
-                              matches: matches, scores: scores,
-                              normalizedText: workspace.scratch.tokenizer.normalizedText,
-                              threshold: rules.threshold, margin: rules.margin, rulesVersion: rules.version,
-                              reason: decision.reason)
     }
 
     /// Classifies UTF-8 text without building the explanation.

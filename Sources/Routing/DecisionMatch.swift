@@ -49,31 +49,44 @@ public struct DecisionMatch: Codable, Sendable, Equatable {
         out.append(UInt8(ascii: "["))
         for (k, m) in matches.enumerated() {
             if k > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "{"))
-            key(.term, first: true, &out)
-            JSONText.appendQuoted(m.term, to: &out)
-            key(.department, &out)
-            JSONText.appendQuoted(m.department, to: &out)
-            key(.weight, &out)
-            out.append(contentsOf: JSONText.number(m.weight).utf8)
-            key(.rule, &out)
-            out.append(UInt8(ascii: "\""))
-            JSONText.appendEscaped(m.file, to: &out)
-            out.append(UInt8(ascii: ":"))
-            JSONText.appendInteger(m.line, to: &out)
-            out.append(UInt8(ascii: "\""))
-            key(.start, &out)
-            JSONText.appendInteger(m.utf8Range.lowerBound, to: &out)
-            key(.end, &out)
-            JSONText.appendInteger(m.utf8Range.upperBound, to: &out)
-            key(.text, &out)
-            JSONText.appendQuoted(m.text, to: &out)
-            key(.status, &out)
-            JSONText.appendQuoted(m.status.code, to: &out)
-            out.append(UInt8(ascii: "}"))
+            var text = m.text
+            text.withUTF8 { text in
+                appendObject(term: m.term, department: m.department, weight: m.weight, file: m.file, line: m.line,
+                             range: m.utf8Range, text: text, status: m.status.code, to: &out)
+            }
         }
         out.append(UInt8(ascii: "]"))
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends one element of `json(_:)`, from its parts: the worker writes its decisions' matches
+    /// straight from the classifier's hits (`Classifier.record`), without a `RuleMatch` each.
+    static func appendObject(term: String, department: String, weight: Double, file: String, line: Int,
+                             range: Range<Int>, text: UnsafeBufferPointer<UInt8>, status: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        key(.term, first: true, &out)
+        JSONText.appendQuoted(term, to: &out)
+        key(.department, &out)
+        JSONText.appendQuoted(department, to: &out)
+        key(.weight, &out)
+        out.append(contentsOf: JSONText.number(weight).utf8)
+        key(.rule, &out)
+        out.append(UInt8(ascii: "\""))
+        JSONText.appendEscaped(file, to: &out)
+        out.append(UInt8(ascii: ":"))
+        JSONText.appendInteger(line, to: &out)
+        out.append(UInt8(ascii: "\""))
+        key(.start, &out)
+        JSONText.appendInteger(range.lowerBound, to: &out)
+        key(.end, &out)
+        JSONText.appendInteger(range.upperBound, to: &out)
+        key(.text, &out)
+        out.append(UInt8(ascii: "\""))
+        JSONText.appendEscaped(utf8: text, to: &out)
+        out.append(UInt8(ascii: "\""))
+        key(.status, &out)
+        JSONText.appendQuoted(status, to: &out)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// Appends `"name":` (after a comma unless it is the object's first key).

@@ -24,6 +24,12 @@ public enum TextSimilarity {
     public static func keys(of text: String) -> [Int32] {
         var tokenizer = Tokenizer()
         tokenizer.tokenize(text)
+        return keys(of: tokenizer)
+    }
+
+    /// The keys of the text `tokenizer` last read: the routing worker takes them from the
+    /// matcher's own tokens instead of reading each complaint a second time.
+    static func keys(of tokenizer: Tokenizer) -> [Int32] {
         var keys: [Int32] = []
         keys.reserveCapacity(tokenizer.tokens.count)
         var folded: [UInt32] = []

@@ -105,6 +105,9 @@ struct RoutingLoop {
         // The classifier and the version of the publication it was built from: decisions carry
         // exactly that version, whatever was published since.
         var inForce: (classifier: Classifier, version: String)?
+        // The classifier's buffers and token cache, kept across batches (the cache knows the
+        // matcher it was filled for, so a new publication starts it afresh).
+        var workspace = Classifier.Workspace()
         // The latest publication, when it could not be loaded: tried again every so often (and
         // on every notice) until a loadable one is published.
         var refused: String?
@@ -203,7 +206,8 @@ struct RoutingLoop {
                     if try waitForWork(on: db, seconds: wait) { checkRules = true }
                     continue
                 }
-                try route(batch, classifier: active, rulesVersion: rulesVersion, claimSeconds: monotonicNow() - claimStarted, on: db)
+                try route(batch, classifier: active, workspace: &workspace, rulesVersion: rulesVersion,
+                          claimSeconds: monotonicNow() - claimStarted, on: db)
                 claimAgain = batch.count >= worker.batchSize
             } catch {
                 if database.recover(from: error) { continue }
@@ -240,22 +244,27 @@ struct RoutingLoop {
     /// Complaints locked by another session are left out of the batch's transaction and given
     /// back to the queue without counting an attempt, so one complaint held elsewhere neither
     /// delays the others nor drives anything to the dead letters.
-    private func route(_ batch: [ClaimedComplaint], classifier: Classifier, rulesVersion: String,
-                       claimSeconds: Double, on db: PostgresConnection) throws {
+    private func route(_ batch: [ClaimedComplaint], classifier: Classifier, workspace: inout Classifier.Workspace,
+                       rulesVersion: String, claimSeconds: Double, on db: PostgresConnection) throws {
         let started = monotonicNow()
         var outcomes: [RoutingOutcome] = []
         var failures: [(ClaimedComplaint, String)] = []
         var blocked: [Int64] = []
+        var textKeys: [Int64: [Int32]] = [:]
         outcomes.reserveCapacity(batch.count)
+        textKeys.reserveCapacity(batch.count)
         for complaint in batch {
             do {
-                let result = try classify(complaint, with: classifier)
-                outcomes.append(RoutingOutcome(complaintID: complaint.id, department: result.department,
-                                               confidence: result.confidence, runnerUp: result.runnerUp,
+                let result = try classify(complaint, with: classifier, workspace: &workspace)
+                let decision = result.decision
+                outcomes.append(RoutingOutcome(complaintID: complaint.id, department: decision.department,
+                                               confidence: decision.confidence,
+                                               runnerUp: decision.runnerUpIndex.map { CityDirectory.departments[$0].code },
                                                matchesJSON: result.matchesJSON))
+                textKeys[complaint.id] = result.textKeys
                 if logger.enabled(.debug) {
-                    logger.debug("complaint_routed", [("reference", complaint.reference), ("department", result.department),
-                                                      ("confidence", String(format: "%.3f", result.confidence))])
+                    logger.debug("complaint_routed", [("reference", complaint.reference), ("department", decision.department),
+                                                      ("confidence", String(format: "%.3f", decision.confidence))])
                 }
             } catch {
                 failures.append((complaint, "\(error)"))
@@ -264,7 +273,7 @@ struct RoutingLoop {
         var written = 0
         if !outcomes.isEmpty {
             do {
-                (written, blocked) = try write(&outcomes, batch: batch, rulesVersion: rulesVersion, on: db)
+                (written, blocked) = try write(&outcomes, batch: batch, textKeys: textKeys, rulesVersion: rulesVersion, on: db)
             } catch let error as PostgresError where error.isConnectionProblem {
                 throw error
             } catch {
@@ -328,9 +337,10 @@ struct RoutingLoop {
     /// sharing its row (migration 14), so a department's system that holds that complaint while
     /// editing it does not hold the batch back. A failure leaves the transaction open for the
     /// caller to roll back, and `outcomes` carrying whatever links were chosen.
-    private func write(_ outcomes: inout [RoutingOutcome], batch: [ClaimedComplaint], rulesVersion: String,
-                       on db: PostgresConnection) throws -> (decided: Int, blocked: [Int64]) {
-        let lookup = configuration.duplicateWindowDays > 0 ? duplicateLookup(&outcomes, batch: batch) : nil
+    private func write(_ outcomes: inout [RoutingOutcome], batch: [ClaimedComplaint], textKeys: [Int64: [Int32]],
+                       rulesVersion: String, on db: PostgresConnection) throws -> (decided: Int, blocked: [Int64]) {
+        let lookup = configuration.duplicateWindowDays > 0
+            ? duplicateLookup(&outcomes, batch: batch, textKeys: textKeys) : nil
         let ids = outcomes.map(\.complaintID)
         let (held, candidates) = try QueueStore.beginBatchWrite(complaintIDs: ids, worker: id, duplicates: lookup?.query, on: db)
         var writable = outcomes
@@ -357,8 +367,8 @@ struct RoutingLoop {
 
     /// Keeps each outcome's text keys and returns what the batch's duplicate lookup needs: one
     /// query for the batch's groups (arrondissement and department), the comparison here.
-    private func duplicateLookup(_ outcomes: inout [RoutingOutcome],
-                                 batch: [ClaimedComplaint]) -> (query: DuplicateQuery, items: [DuplicateFinder.Item]) {
+    private func duplicateLookup(_ outcomes: inout [RoutingOutcome], batch: [ClaimedComplaint],
+                                 textKeys: [Int64: [Int32]]) -> (query: DuplicateQuery, items: [DuplicateFinder.Item]) {
         var byID: [Int64: ClaimedComplaint] = [:]
         for complaint in batch { byID[complaint.id] = complaint }
         var items: [DuplicateFinder.Item] = []
@@ -366,7 +376,7 @@ struct RoutingLoop {
         var groups = Set<DuplicateGroup>()
         for k in outcomes.indices {
             guard let complaint = byID[outcomes[k].complaintID] else { continue }
-            let keys = TextSimilarity.keys(of: complaint.body)
+            let keys = textKeys[complaint.id] ?? TextSimilarity.keys(of: complaint.body)
             outcomes[k].textKeys = keys
             let group = complaint.arrondissement.map { DuplicateGroup(arrondissement: $0, department: outcomes[k].department) }
             if let group, !keys.isEmpty { groups.insert(group) }
@@ -377,7 +387,8 @@ struct RoutingLoop {
         return (query, items)
     }
 
-    private func classify(_ complaint: ClaimedComplaint, with classifier: Classifier) throws -> Classification {
+    private func classify(_ complaint: ClaimedComplaint, with classifier: Classifier,
+                          workspace: inout Classifier.Workspace) throws -> Classifier.Record {
         let hooks = RoutingFaultHooks.current
         if hooks.slowClassifySeconds > 0 {
             usleepSeconds(hooks.slowClassifySeconds)
@@ -385,7 +396,7 @@ struct RoutingLoop {
         if let marker = hooks.poisonMarker, complaint.body.contains(marker) {
             throw RoutingFailure(description: "test poison marker found in the complaint")
         }
-        return classifier.classify(complaint.body, arrondissement: complaint.arrondissement)
+        return classifier.record(complaint.body, arrondissement: complaint.arrondissement, workspace: &workspace)
     }
 }
 

@@ -1,0 +1,37 @@
+import Testing
+@testable import Routing
+
+/// `Classifier.record`, the routing worker's path, writes exactly what the explainable path
+/// would: the same decision as `classify`, the same bytes as `Classification.matchesJSON`, the
+/// same keys as `TextSimilarity.keys(of:)`, with its workspace's token cache cold or warm.
+struct ClassifierRecordTests {
+    @Test func recordIsClassifyWithoutTheExplanation() throws {
+        let set = try RuleSet.load(path: ShippedRulesTests.repo.appendingPathComponent("config/routing-rules.conf").path)
+        let classifier = Classifier(rules: set)
+        // Texts whose matched words need escaping in JSON (quotes, a backslash, a tab, a control
+        // character) and an arrondissement rule's both sides.
+        let odd: [(String, String?)] = [("les \"poubelles\" débordent\\ \u{1}zbel\tزبل", nil),
+                                        ("poubelle\npoubelle \"trou\" dans la chaussée", "anfa"),
+                                        ("", nil), ("   ", "maarif")]
+        let texts = try TokenPatternCacheTests.texts() + odd
+        var workspace = Classifier.Workspace()
+        var withMatches = 0
+        for _ in 0..<2 {
+            for (text, area) in texts {
+                let expected = classifier.classify(text, arrondissement: area)
+                let record = classifier.record(text, arrondissement: area, workspace: &workspace)
+                #expect(record.decision.department == expected.department, "\(text)")
+                #expect(record.decision.confidence == expected.confidence, "\(text)")
+                #expect(record.decision.runnerUpIndex.map { CityDirectory.departments[$0].code } == expected.runnerUp, "\(text)")
+                #expect(record.matchesJSON == expected.matchesJSON, "\(text)")
+                #expect(record.textKeys == TextSimilarity.keys(of: text), "\(text)")
+                if !expected.matches.isEmpty { withMatches += 1 }
+            }
+        }
+        #expect(withMatches > 400)
+        // The odd texts did reach the escaping: their matches' JSON reads back as written.
+        let quoted = classifier.record(odd[0].0, arrondissement: nil, workspace: &workspace)
+        #expect(quoted.matchesJSON.contains("zbel"))
+        #expect(DecisionMatch.decode(quoted.matchesJSON).count == classifier.classify(odd[0].0, arrondissement: nil).matches.count)
+    }
+}
