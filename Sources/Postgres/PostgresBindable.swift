@@ -66,27 +66,68 @@ public struct PostgresArray: PostgresBindable {
     /// An array of integers (ids), each written as its digits.
     public init(_ integers: [Int64]) {
         bytes.reserveCapacity(integers.count * 8 + 2)
-        for value in integers {
-            if count > 0 { bytes.append(UInt8(ascii: ",")) }
-            count += 1
-            bytes.append(contentsOf: String(value).utf8)
-        }
+        for value in integers { append(value) }
     }
 
     /// Appends one element: its text, or NULL.
     public mutating func append(_ element: String?) {
         if count > 0 { bytes.append(UInt8(ascii: ",")) }
         count += 1
-        guard let element else {
+        guard var element else {
             bytes.append(contentsOf: "NULL".utf8)
             return
         }
         bytes.append(UInt8(ascii: "\""))
-        for byte in element.utf8 {
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
-            bytes.append(byte)
+        element.withUTF8 { text in
+            // Most elements (JSON of keywords, department codes) hold neither: one copy.
+            guard text.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                bytes.append(contentsOf: text)
+                return
+            }
+            for byte in text {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
+            }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends an integer element, as its digits.
+    public mutating func append(_ value: Int64) {
+        if count > 0 { bytes.append(UInt8(ascii: ",")) }
+        count += 1
+        Self.appendDigits(of: value, to: &bytes)
+    }
+
+    /// Appends an element that is itself an integer array's text (`{1,-2,3}`), quoted, for a
+    /// `text[]` parameter whose elements the SQL casts one by one (rows of different lengths).
+    public mutating func append(integerList values: [Int32]) {
+        if count > 0 { bytes.append(UInt8(ascii: ",")) }
+        count += 1
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: "{"))
+        for (k, value) in values.enumerated() {
+            if k > 0 { bytes.append(UInt8(ascii: ",")) }
+            Self.appendDigits(of: Int64(value), to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The decimal digits of `value`, written without a String in between (a batch of
+    /// decisions has thousands of them).
+    private static func appendDigits(of value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var at = 20
+            repeat {
+                at -= 1
+                digits[at] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[at...]))
+        }
     }
 
     public var postgresText: String {

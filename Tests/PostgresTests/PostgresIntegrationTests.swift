@@ -86,6 +86,12 @@ struct PostgresIntegrationTests {
         #expect(try db.query("SELECT x FROM unnest($1::bigint[]) WITH ORDINALITY AS u(x, n) ORDER BY n", [PostgresArray(ids)])
             .rows.map { try $0.decode(0, as: Int64.self) } == ids)
         #expect(try db.query("SELECT cardinality($1::bigint[])", [PostgresArray([Int64]())]).single().decode(0, as: Int.self) == 0)
+        // Integer lists as elements of their own (rows of different lengths), each cast alone.
+        var lists = PostgresArray()
+        for list: [Int32] in [[1, -2, 30], [], [Int32.min, Int32.max]] { lists.append(integerList: list) }
+        lists.append(nil)
+        #expect(try db.query("SELECT x::integer[]::text FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n", [lists])
+            .rows.map { try $0.decode(0, as: String?.self) } == ["{1,-2,30}", "{}", "{-2147483648,2147483647}", nil])
     }
 
     // MARK: connection options

@@ -19,6 +19,17 @@ struct JSONTextTests {
         #expect(JSONText.quote("a\"b") == "\"a\\\"b\"")
     }
 
+    @Test func integersAppendedAreTheirDecimalDigits() {
+        for value in [Int.min, -1_234_567, -1, 0, 7, 10, 2_147_483_648, Int.max] {
+            var out: [UInt8] = Array("x".utf8)
+            JSONText.appendInteger(value, to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == "x\(value)")
+        }
+        var out: [UInt8] = []
+        JSONText.appendInteger(Int32.min, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "-2147483648")
+    }
+
     @Test func bytesAppendedAreTheQuotedText() {
         let samples = ["", "plain", "انقطاع الماء", "emoji 🚮", "say \"hi\"", "back\\slash", "line\nbreak\r\ttab",
                        "bell\u{7} and \u{1F}", "mixed \" \\ \n é"]

@@ -35,6 +35,12 @@ public struct DuplicateCandidate: Sendable {
 
     /// Reads PostgreSQL's text form of an integer array (`{1,-2,3}`); anything unreadable is skipped.
     static func parseKeys(_ text: String) -> [Int32] {
+        var text = text
+        return text.withUTF8 { parseKeys($0) }
+    }
+
+    /// As `parseKeys(_:)`, over the bytes of the text form.
+    static func parseKeys(_ text: UnsafeBufferPointer<UInt8>) -> [Int32] {
         // Over the UTF-8 bytes: splitting Characters into Substrings cost the worker more than
         // the comparison itself (callgrind). A token that is not a whole Int32 is skipped.
         var keys: [Int32] = []
@@ -49,7 +55,7 @@ public struct DuplicateCandidate: Sendable {
             }
             value = 0; negative = false; digits = 0; valid = true
         }
-        for byte in text.utf8 {
+        for byte in text {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 if digits < 11 { value = value * 10 + Int64(byte - UInt8(ascii: "0")) } else { valid = false }

@@ -81,11 +81,13 @@ public enum QueueStore {
                                         maxAttempts: maxAttempts)
         var claimed: [ClaimedComplaint] = []
         claimed.reserveCapacity(result.count)
+        let (id, reference, body, arrondissement, attempts) = (try result.position(of: "id"),
+            try result.position(of: "reference"), try result.position(of: "body"),
+            try result.position(of: "arrondissement"), try result.position(of: "attempts"))
         for row in result.rows {
-            claimed.append(ClaimedComplaint(id: try row.decode("id"), reference: try row.decode("reference"),
-                                            body: try row.decode("body"),
-                                            arrondissement: try row.decode("arrondissement"),
-                                            attempts: try row.decode("attempts")))
+            claimed.append(ClaimedComplaint(id: try row.decode(id), reference: try row.decode(reference),
+                                            body: try row.decode(body), arrondissement: try row.decode(arrondissement),
+                                            attempts: try row.decode(attempts)))
         }
         return claimed
     }
@@ -326,11 +328,16 @@ public enum QueueStore {
     static func duplicateCandidates(from result: PostgresResult) throws(PostgresError) -> [DuplicateCandidate] {
         var candidates: [DuplicateCandidate] = []
         candidates.reserveCapacity(result.count)
-        for row in result.rows {
+        // Columns found once, and the keys read from libpq's bytes: by name and through a String
+        // each, a batch's thousand candidates cost the worker more than comparing them.
+        let (arrondissement, department, id, reference, keys) = (try result.position(of: "arrondissement"),
+            try result.position(of: "department"), try result.position(of: "id"), try result.position(of: "reference"),
+            try result.position(of: "text_keys"))
+        for (index, row) in result.rows.enumerated() {
             candidates.append(DuplicateCandidate(
-                group: DuplicateGroup(arrondissement: try row.decode("arrondissement"), department: try row.decode("department")),
-                complaintID: try row.decode("id"), reference: try row.decode("reference"),
-                textKeys: DuplicateCandidate.parseKeys(try row.decode("text_keys", as: String.self))))
+                group: DuplicateGroup(arrondissement: try row.decode(arrondissement), department: try row.decode(department)),
+                complaintID: try row.decode(id), reference: try row.decode(reference),
+                textKeys: result.withBytes(row: index, column: keys) { $0.map(DuplicateCandidate.parseKeys) ?? [] }))
         }
         return candidates
     }
@@ -465,26 +472,18 @@ struct FinishArrays {
 
     init(_ outcomes: [RoutingOutcome]) {
         matches = PostgresArray(capacity: outcomes.reduce(0) { $0 + $1.matchesJSON.utf8.count + 40 })
-        var keys: [UInt8] = []
         for outcome in outcomes {
-            ids.append(String(outcome.complaintID))
+            ids.append(outcome.complaintID)
             departments.append(outcome.department)
             confidences.append(String(outcome.confidence.isFinite ? outcome.confidence : 0))
             runnersUp.append(outcome.runnerUp)
             matches.append(outcome.matchesJSON)
             if let list = outcome.textKeys {
-                keys.removeAll(keepingCapacity: true)
-                keys.append(UInt8(ascii: "{"))
-                for (k, key) in list.enumerated() {
-                    if k > 0 { keys.append(UInt8(ascii: ",")) }
-                    JSONText.appendInteger(key, to: &keys)
-                }
-                keys.append(UInt8(ascii: "}"))
-                textKeys.append(String(decoding: keys, as: UTF8.self))
+                textKeys.append(integerList: list)
             } else {
                 textKeys.append(nil)
             }
-            duplicateOf.append(outcome.duplicate.map { String($0.complaintID) })
+            if let duplicate = outcome.duplicate { duplicateOf.append(duplicate.complaintID) } else { duplicateOf.append(nil) }
             similarities.append(outcome.duplicate.map { String(min(1, max(0, $0.similarity))) })
         }
     }
