@@ -144,8 +144,8 @@ public final class PostgresConnection {
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(PostgresError) -> PostgresResult {
         let handle = self.handle
-        return try withParameters(parameters) { count, values in
-            PQexecParams(handle, sql, count, nil, values, nil, nil, 0)
+        return try withParameters(parameters) { count, types, values, lengths, formats in
+            PQexecParams(handle, sql, count, types, values, lengths, formats, 0)
         }
     }
 
@@ -165,8 +165,8 @@ public final class PostgresConnection {
         }
         let handle = self.handle
         do {
-            return try withParameters(parameters) { count, values in
-                PQexecPrepared(handle, name, count, values, nil, nil, 0)
+            return try withParameters(parameters) { count, _, values, lengths, formats in
+                PQexecPrepared(handle, name, count, values, lengths, formats, 0)
             }
         } catch {
             forgetIfStale(name, after: error)
@@ -199,66 +199,12 @@ public final class PostgresConnection {
     /// True inside a transaction that an error aborted (only ROLLBACK is accepted there).
     var isInFailedTransaction: Bool { PQtransactionStatus(handle) == PQTRANS_INERROR }
 
-    /// The parameters as C strings for libpq, checked for NUL bytes, alive during `send`.
+    /// The parameters as libpq takes them (`PostgresParameters`), alive during `send`.
     private func withParameters(_ parameters: [(any PostgresBindable)?],
-                                _ send: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> OpaquePointer?) throws(PostgresError) -> PostgresResult {
-        try check(withParameterStrings(parameters, send))
-    }
-
-    /// The parameters as C strings for libpq, checked for NUL bytes, alive during `send`; what
-    /// `send` returns is returned.
-    func withParameterStrings<T>(_ parameters: [(any PostgresBindable)?],
-                                 _ send: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> T) throws(PostgresError) -> T {
-        let texts = try parameterStrings(parameters)
-        defer { texts.forEach { free($0) } }
-        let pointers: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
-        return pointers.withUnsafeBufferPointer { buffer in
-            send(Int32(parameters.count), buffer.baseAddress)
-        }
-    }
-
-    /// The parameters as C strings of their own (nil for NULL), checked for NUL bytes; the
-    /// caller frees each with `free`. Nothing is left allocated when it throws.
-    func parameterStrings(_ parameters: [(any PostgresBindable)?]) throws(PostgresError) -> [UnsafeMutablePointer<CChar>?] {
-        // Each value copied once into a C string of its own, its NUL check done with memchr over
-        // the same bytes: a routing batch's parameter is half a megabyte of JSON, and checking it
-        // one byte at a time through `utf8.contains`, then copying it with strdup, was a
-        // twentieth of the worker's CPU.
-        var texts: [UnsafeMutablePointer<CChar>?] = []
-        texts.reserveCapacity(parameters.count)
-        var complete = false
-        defer { if !complete { texts.forEach { free($0) } } }
-        for (index, parameter) in parameters.enumerated() {
-            guard var value = parameter?.postgresText else {
-                texts.append(nil)
-                continue
-            }
-            var holdsNUL = false
-            let copy: UnsafeMutablePointer<CChar>? = value.withUTF8 { bytes in
-                // A C string ends at its first NUL: libpq would send "abc" for "abc\0def" without a word.
-                if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil {
-                    holdsNUL = true
-                    return nil
-                }
-                // malloc, as the strdup it replaces: freed with free() by the caller.
-                guard let raw = malloc(bytes.count + 1) else { return nil }
-                if let base = bytes.baseAddress { raw.copyMemory(from: base, byteCount: bytes.count) }
-                let buffer = raw.bindMemory(to: CChar.self, capacity: bytes.count + 1)
-                buffer[bytes.count] = 0
-                return buffer
-            }
-            if holdsNUL {
-                throw PostgresError(code: .invalidParameter,
-                                    message: "parameter $\(index + 1) holds a NUL byte, which PostgreSQL text cannot store; nothing was sent")
-            }
-            guard let copy else {
-                throw PostgresError(code: .invalidParameter,
-                                    message: "no memory for a copy of parameter $\(index + 1) (\(value.utf8.count) bytes); nothing was sent")
-            }
-            texts.append(copy)
-        }
-        complete = true
-        return texts
+                                _ send: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?,
+                                         UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> OpaquePointer?) throws(PostgresError) -> PostgresResult {
+        let values = try PostgresParameters(parameters)
+        return try check(values.withArguments(send))
     }
 
     /// Runs one statement and returns how many rows it changed.

@@ -64,16 +64,15 @@ extension PostgresConnection {
         // the statements before it run (and, outside a transaction block, committed). A statement
         // prepared on this connection runs under its name; one not prepared yet is prepared just
         // before its first run, in the same round trip.
-        var texts: [[UnsafeMutablePointer<CChar>?]] = []
-        texts.reserveCapacity(statements.count)
-        defer { texts.forEach { $0.forEach { free($0) } } }
+        var parameters: [PostgresParameters] = []
+        parameters.reserveCapacity(statements.count)
         var toPrepare = Set<Int>()
         var preparing = Set<String>()
         for (index, statement) in statements.enumerated() {
             if let name = statement.preparedName, try !isPrepared(name, as: statement.sql), preparing.insert(name).inserted {
                 toPrepare.insert(index)
             }
-            texts.append(try parameterStrings(statement.parameters))
+            parameters.append(try PostgresParameters(statement.parameters))
         }
         guard PQenterPipelineMode(handle) == 1 else {
             throw PostgresError(code: isConnected ? .server : .connectionLost,
@@ -84,7 +83,7 @@ extension PostgresConnection {
         var queued = 0
         var preparesQueued = Set<Int>()
         var queueError: PostgresError?
-        for (index, (statement, values)) in zip(statements, texts).enumerated() {
+        for (index, (statement, values)) in zip(statements, parameters).enumerated() {
             if toPrepare.contains(index), let name = statement.preparedName {
                 guard PQsendPrepare(handle, name, statement.sql, 0, nil) == 1 else {
                     queueError = PostgresError(code: isConnected ? .server : .connectionLost, message: lastErrorMessage)
@@ -92,12 +91,11 @@ extension PostgresConnection {
                 }
                 preparesQueued.insert(index)
             }
-            let pointers: [UnsafePointer<CChar>?] = values.map { $0.map { UnsafePointer($0) } }
-            let sent = pointers.withUnsafeBufferPointer { buffer in
+            let sent = values.withArguments { count, types, values, lengths, formats in
                 if let name = statement.preparedName {
-                    return PQsendQueryPrepared(handle, name, Int32(values.count), buffer.baseAddress, nil, nil, 0)
+                    return PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
                 }
-                return PQsendQueryParams(handle, statement.sql, Int32(values.count), nil, buffer.baseAddress, nil, nil, 0)
+                return PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 0)
             }
             guard sent == 1 else {
                 queueError = PostgresError(code: isConnected ? .server : .connectionLost, message: lastErrorMessage)

@@ -94,6 +94,29 @@ struct PostgresIntegrationTests {
             .rows.map { try $0.decode(0, as: String?.self) } == ["{1,-2,30}", "{}", "{-2147483648,2147483647}", nil])
     }
 
+    @Test func jsonArraysInBinaryReadBackAsWritten() throws {
+        let database = try TestDatabase("binary")
+        defer { database.drop() }
+        let db = try database.connect()
+        let documents: [String?] = ["[{\"term\":\"a\\\"b\",\"text\":\"زبل\"}]", nil, "{}", "  [1, 2.50]  ", "\"\\\\\""]
+        var array = PostgresJSONArray()
+        for document in documents { array.append(document) }
+        let sql = "SELECT x::text, n FROM unnest($1::json[]) WITH ORDINALITY AS u(x, n) WHERE n > $2 ORDER BY n"
+        // Beside a text parameter, alone, prepared and in a pipeline: the same documents, as written.
+        for rows in [try db.query(sql, [array, 0]).rows, try db.query(prepared: "binary_json", sql, [array, 0]).rows,
+                     try db.pipeline([PostgresStatement(sql, [array, 0])])[0].rows] {
+            #expect(try rows.map { try $0.decode(0, as: String?.self) } == documents)
+        }
+        #expect(try db.query("SELECT cardinality($1::json[])", [PostgresJSONArray()]).single().decode(0, as: Int.self) == 0)
+        // The text form says the same.
+        #expect(try db.query("SELECT $1::json[]::text = $2::json[]::text", [array, array.postgresText]).single().decode(0, as: Bool.self))
+        // Still checked as JSON by the server.
+        var broken = PostgresJSONArray()
+        broken.append("{\"unclosed\": ")
+        #expect(throws: PostgresError.self) { try db.query("SELECT $1::json[]", [broken]) }
+        #expect(try db.query("SELECT 1").single().decode(0, as: Int.self) == 1)
+    }
+
     // MARK: connection options
 
     @Test func kerberosIsNotProbedUnlessTheURLAsksForIt() throws {

@@ -463,7 +463,8 @@ struct FinishArrays {
     var departments = PostgresArray()
     var confidences = PostgresArray()
     var runnersUp = PostgresArray()
-    var matches = PostgresArray()
+    /// Sent in binary: each document as written, none of its quotes escaped.
+    var matches = PostgresJSONArray()
     /// Each outcome's keys as an array literal of their own (`{1,2,3}`), cast per row: the
     /// outcomes have different numbers of keys, and PostgreSQL's arrays must be rectangular.
     var textKeys = PostgresArray()
@@ -471,7 +472,7 @@ struct FinishArrays {
     var similarities = PostgresArray()
 
     init(_ outcomes: [RoutingOutcome]) {
-        matches = PostgresArray(capacity: outcomes.reduce(0) { $0 + $1.matchesJSON.utf8.count + 40 })
+        matches = PostgresJSONArray(capacity: outcomes.reduce(0) { $0 + $1.matchesJSON.utf8.count + 4 })
         for outcome in outcomes {
             ids.append(outcome.complaintID)
             departments.append(outcome.department)
