@@ -16,6 +16,8 @@ public final class PostgresConnection {
     var rawHandle: OpaquePointer { handle }
     /// The statements `query(prepared:)` and pipelines prepared on this connection, by name.
     var preparedStatements: [String: String] = [:]
+    /// How many statements given to `send` have not had their outcome read yet.
+    public internal(set) var sentAwaitingResults = 0
 
     private init(handle: OpaquePointer) {
         self.handle = handle
@@ -159,6 +161,7 @@ public final class PostgresConnection {
     @discardableResult
     public func query(prepared name: String, _ sql: String,
                       _ parameters: [(any PostgresBindable)?] = []) throws(PostgresError) -> PostgresResult {
+        try settleSent()
         if try !isPrepared(name, as: sql) {
             _ = try check(PQprepare(handle, name, sql, 0, nil))
             preparedStatements[name] = sql
@@ -203,6 +206,7 @@ public final class PostgresConnection {
     private func withParameters(_ parameters: [(any PostgresBindable)?],
                                 _ send: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?,
                                          UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> OpaquePointer?) throws(PostgresError) -> PostgresResult {
+        try settleSent()
         let values = try PostgresParameters(parameters)
         return try check(values.withArguments(send))
     }
@@ -216,6 +220,7 @@ public final class PostgresConnection {
     /// Runs a script of several statements with no parameters: only for the product's own
     /// fixed SQL (migrations, session settings), never for text that holds a value.
     public func executeScript(_ sql: String) throws(PostgresError) {
+        try settleSent()
         _ = try check(PQexec(handle, sql))
     }
 

@@ -26,6 +26,7 @@ extension PostgresConnection {
     /// Waits up to `timeout` seconds for notifications, sleeping in `poll` on the connection's
     /// socket (no busy loop). Returns every notification that arrived, or none on time-out.
     public func waitForNotifications(timeout: Double) throws(PostgresError) -> [PostgresNotification] {
+        try settleSent()
         let deadline = ContinuousClock.now + .seconds(max(timeout, 0))
         while true {
             guard PQconsumeInput(rawHandle) == 1 else {

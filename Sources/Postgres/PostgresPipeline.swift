@@ -59,6 +59,7 @@ extension PostgresConnection {
     /// (a parameter refused) or the connection cannot be trusted any more.
     public func pipelineOutcomes(_ statements: [PostgresStatement]) throws(PostgresError) -> [Result<PostgresResult, PostgresError>] {
         guard !statements.isEmpty else { return [] }
+        try settleSent()
         let handle = rawHandle
         // Every parameter is checked before anything is sent: a value refused here must not leave
         // the statements before it run (and, outside a transaction block, committed). A statement

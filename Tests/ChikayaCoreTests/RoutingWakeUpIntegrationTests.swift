@@ -39,27 +39,47 @@ struct RoutingWakeUpIntegrationTests {
         #expect(try listener.waitForNotifications(timeout: 1).isEmpty, "no NOTIFY from the batch's transaction")
         #expect(try db.query("SELECT current_setting('chikaya.notifications_queued', true)").single().decode(0, as: String.self) == "on")
 
-        // The worker's side: the statement after its COMMIT sends the wake-up and clears the mark;
-        // the next batch (one round trip for its write and commit) wakes the notifier once more.
+        // The worker's side: the statement after its COMMIT reads and clears the mark, and sends
+        // nothing itself; the wake-up goes from a connection of its own, without waiting.
+        var configuration = Configuration()
+        configuration.databaseURL = fixture.database.url
+        let wakeUp = NotifierWakeUp(database: Database(configuration: configuration, role: "worker"), loop: "test:0",
+                                    logger: Logger(level: .error, component: "test"))
         _ = try QueueStore.beginBatchWrite(complaintIDs: [], worker: "test:0", duplicates: nil, on: db)
-        #expect(try QueueStore.finishAndCommit([], rulesVersion: "test", worker: "test:0", on: db).wakeUpError == nil)
-        #expect(try listener.waitForNotifications(timeout: 10).map(\.channel) == ["chikaya_notifications"])
+        #expect(try QueueStore.finishAndCommit([], rulesVersion: "test", worker: "test:0", on: db).notificationsQueued)
+        #expect(try listener.waitForNotifications(timeout: 1).isEmpty, "no NOTIFY from the loop's own connection")
         #expect(try db.query("SELECT current_setting('chikaya.notifications_queued', true)").single().decode(0, as: String.self) == "")
+        wakeUp.send()
+        #expect(try listener.waitForNotifications(timeout: 10).map(\.channel) == ["chikaya_notifications"])
         try submit(2, from: 4, on: db)
         let second = try QueueStore.claim(on: db, limit: 10, worker: "test:0", leaseSeconds: 60, maxAttempts: 5)
         let (held, _) = try QueueStore.beginBatchWrite(complaintIDs: second.map(\.id), worker: "test:0", duplicates: nil, on: db)
         #expect(held.isEmpty)
         let commit = try QueueStore.finishAndCommit(decide(second), rulesVersion: "test", worker: "test:0", on: db)
         #expect(commit.decided == 2)
+        #expect(commit.notificationsQueued)
         #expect(!db.isInTransaction)
-        #expect(try listener.waitForNotifications(timeout: 10).count == 1)
+        // Several sent before any came back: one NOTIFY each, all read back without an error.
+        wakeUp.send()
+        wakeUp.send()
+        var woken: [PostgresNotification] = []
+        #expect(fixture.eventually(timeout: 10) {
+            woken += (try? listener.waitForNotifications(timeout: 0.2)) ?? []
+            return woken.count >= 2
+        })
+        #expect(woken.count == 2)
+        wakeUp.collect(waiting: true)
+        #expect(wakeUp.outstanding == 0)
         #expect(try fixture.count("SELECT count(*) FROM notifications WHERE recipient_kind = 'citizen'", on: db) == 5)
-        // A batch that queued nothing (an anonymous complaint) wakes nobody.
+        // A batch that queued nothing (an anonymous complaint) has nobody to wake.
         try db.query("INSERT INTO complaints (body, arrondissement, anonymous) VALUES ('lampadaire eteint', 'anfa', true)")
         let quiet = try QueueStore.claim(on: db, limit: 10, worker: "test:0", leaseSeconds: 60, maxAttempts: 5)
         _ = try QueueStore.beginBatchWrite(complaintIDs: quiet.map(\.id), worker: "test:0", duplicates: nil, on: db)
-        #expect(try QueueStore.finishAndCommit(decide(quiet), rulesVersion: "test", worker: "test:0", on: db).decided == 1)
+        let quietCommit = try QueueStore.finishAndCommit(decide(quiet), rulesVersion: "test", worker: "test:0", on: db)
+        #expect(quietCommit.decided == 1)
+        #expect(!quietCommit.notificationsQueued)
         #expect(try listener.waitForNotifications(timeout: 1).isEmpty)
+        wakeUp.close()
 
         // Any other writer (here a status change by hand) still notifies at its own commit.
         try db.query("UPDATE complaints SET status = 'in_progress' WHERE id = $1", [first[0].id])
@@ -86,6 +106,34 @@ struct RoutingWakeUpIntegrationTests {
         #expect(notices.count == 2, "one notice per transaction, not per complaint")
         #expect(notices.first?.payload == transaction)
         #expect(notices.last.map { !$0.payload.isEmpty && $0.payload != transaction } == true)
+    }
+
+    @Test("a running worker wakes the notifier after the commit of every batch that queued notifications")
+    func workerWakesTheNotifierAfterEachBatch() throws {
+        let fixture = try RoutingFixture("wakeworker")
+        defer { fixture.database.drop() }
+        let db = try fixture.database.connect()
+        let listener = try fixture.database.connect()
+        try listener.listen("chikaya_notifications")
+        let worker = try fixture.start(["worker", "--concurrency", "2"])
+        // However the complaints fall into batches and loops, the wake-up of the batch that wrote
+        // the last notification rows comes after its commit: at some wake-up, every row is there.
+        // A wake-up lost, or sent before its batch's commit, leaves this waiting for one that
+        // never comes.
+        var expected = 0
+        for round in [1, 4, 9] {
+            try submit(round, from: expected + 1, on: db)
+            expected += round
+            var seenAll = false
+            let deadline = Date().addingTimeInterval(20)
+            while !seenAll && Date() < deadline {
+                guard try !listener.waitForNotifications(timeout: 0.5).isEmpty else { continue }
+                seenAll = try fixture.count("SELECT count(*) FROM notifications WHERE recipient_kind = 'citizen'", on: db) == expected
+            }
+            #expect(seenAll, "round of \(round): no wake-up after the last notification rows were committed")
+        }
+        fixture.stop(worker)
+        try fixture.expectAllRoutedOnce(expected, on: db)
     }
 
     @Test("with the poll a minute away, every complaint submitted while two loops run is routed on its notice")

@@ -535,6 +535,52 @@ struct PostgresIntegrationTests {
         #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == 0)
     }
 
+    // MARK: statements sent without waiting
+
+    @Test func statementsSentWithoutWaitingRunInOrderEachInItsOwnTransactionAndAreCollectedLater() throws {
+        let database = try TestDatabase("sent")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (v integer PRIMARY KEY)")
+        try db.send(PostgresStatement("SELECT pg_sleep(0.3)"))
+        try db.send(PostgresStatement("INSERT INTO t VALUES ($1)", [1]))
+        try db.send(PostgresStatement("INSERT INTO t VALUES ($1)", [1]))
+        try db.send(PostgresStatement("INSERT INTO t VALUES ($1) RETURNING v", [2]))
+        // Back at once, before the server is done with the first.
+        #expect(db.sentAwaitingResults == 4)
+        #expect(try db.collectSent(waiting: false).isEmpty)
+        let outcomes = try db.collectSent(waiting: true)
+        #expect(db.sentAwaitingResults == 0)
+        #expect(outcomes.count == 4)
+        guard outcomes.count == 4 else { return }
+        guard case .failure(let duplicate) = outcomes[2] else {
+            Issue.record("a duplicate key was inserted")
+            return
+        }
+        #expect(duplicate.sqlState == SQLState.uniqueViolation)
+        // Each in its own transaction: the failure undid nothing before or after it.
+        #expect(try outcomes[3].get().single().decode(0, as: Int.self) == 2)
+        #expect(!db.isInTransaction)
+        #expect(try db.query("SELECT array_agg(v ORDER BY v)::text FROM t").single().decode(0, as: String.self) == "{1,2}")
+    }
+
+    @Test func anyOtherUseOfTheConnectionFirstWaitsForWhatWasSent() throws {
+        let database = try TestDatabase("sentthen")
+        defer { database.drop() }
+        let db = try database.connect()
+        try db.executeScript("CREATE TABLE t (v integer)")
+        try db.send(PostgresStatement("INSERT INTO t SELECT $1 FROM pg_sleep(0.2)", [7]))
+        #expect(try db.query("SELECT count(*) FROM t").single().decode(0, as: Int.self) == 1)
+        #expect(db.sentAwaitingResults == 0)
+        try db.send(PostgresStatement("INSERT INTO t VALUES ($1)", [8]))
+        #expect(try db.pipeline([PostgresStatement("SELECT count(*) FROM t")])[0].single().decode(0, as: Int.self) == 2)
+        try db.send(PostgresStatement("SELECT pg_notify('sent_channel', 'after')"))
+        try db.listen("sent_channel")
+        try db.send(PostgresStatement("SELECT pg_notify('sent_channel', 'sent')"))
+        #expect(try db.waitForNotifications(timeout: 10).map(\.payload) == ["sent"])
+        #expect(try db.collectSent(waiting: true).isEmpty, "what another use waited for is not reported again")
+    }
+
     @Test func uniqueViolationSurfacesSQLState23505() throws {
         let database = try TestDatabase("unique")
         defer { database.drop() }

@@ -241,16 +241,17 @@ public enum QueueStore {
         return (held, candidates)
     }
 
-    /// What `finishAndCommit` did: complaints decided, and the error of the notifier's wake-up
-    /// when it could not be sent (the decisions are committed all the same).
+    /// What `finishAndCommit` did: complaints decided, and whether the batch queued notifications
+    /// (the notifier is then to be woken: `NotifierWakeUp`).
     struct BatchCommit {
         let decided: Int
-        let wakeUpError: PostgresError?
+        let notificationsQueued: Bool
     }
 
     /// Writes the batch's decisions in the transaction `beginBatchWrite` opened, commits it, and
-    /// wakes the notifier when the batch queued notifications, all in one round trip. On a
-    /// failure before the commit the transaction is left open (aborted) for the caller to end.
+    /// reads (and clears) the session's mark that the batch queued notifications, all in one
+    /// round trip. On a failure before the commit the transaction is left open (aborted) for the
+    /// caller to end.
     static func finishAndCommit(_ outcomes: [RoutingOutcome], rulesVersion: String, worker: String,
                                 on db: PostgresConnection) throws(PostgresError) -> BatchCommit {
         // Sorts as configured again after the duplicate candidates (`duplicateCandidatesStatements`):
@@ -262,15 +263,14 @@ public enum QueueStore {
         }
         statements.append(PostgresStatement("COMMIT"))
         let committedAt = statements.count - 1
-        // In a transaction of its own after the commit, which need not wait for the disk (a
-        // wake-up lost in a crash of the server is made up for by the notifier's poll): it holds
-        // PostgreSQL's NOTIFY lock for microseconds, where the batch's commit held it across its
-        // WAL flush. Only when the batch's trigger marked the session (RoutingNotifySchema); the
-        // mark is cleared in the same statement.
+        // The mark the batch's trigger left (RoutingNotifySchema), read and cleared in a
+        // transaction of its own that writes nothing. The NOTIFY itself is not sent from here:
+        // it waits on PostgreSQL's NOTIFY lock for as long as an intake's commit holds it across
+        // its WAL flush, and this connection's next claim would wait behind it
+        // (`NotifierWakeUp`).
         statements.append(PostgresStatement("""
-            SELECT pg_notify('chikaya_notifications', ''), set_config('chikaya.notifications_queued', '', false),
-                   set_config('synchronous_commit', 'off', true)
-            WHERE current_setting('chikaya.notifications_queued', true) = 'on'
+            SELECT coalesce(current_setting('chikaya.notifications_queued', true) = 'on', false) AS queued,
+                   set_config('chikaya.notifications_queued', '', false)
             """))
         let results = try db.pipelineOutcomes(statements)
         // The first failure up to the commit is the batch's; what follows the commit is not.
@@ -278,9 +278,21 @@ public enum QueueStore {
             if case .failure(let error) = result { throw error }
         }
         let decided = outcomes.isEmpty ? 0 : try finishCounts(results[finishAt].get()).decided
-        var wakeUpError: PostgresError?
-        if case .failure(let error) = results[committedAt + 1] { wakeUpError = error }
-        return BatchCommit(decided: decided, wakeUpError: wakeUpError)
+        // When the mark cannot be read, the notifier is woken all the same (one wake-up too many
+        // at worst).
+        var queued = true
+        if case .success(let result) = results[committedAt + 1], let row = try? result.single(),
+           let mark = try? row.decode("queued", as: Bool.self) {
+            queued = mark
+        }
+        return BatchCommit(decided: decided, notificationsQueued: queued)
+    }
+
+    /// Wakes the notifier (`NOTIFY chikaya_notifications`), in a transaction of its own that does
+    /// not wait for the disk: a wake-up lost in a crash of the server is made up for by the
+    /// notifier's poll, and the rows it announces were committed before it was sent.
+    static var notifierWakeUpStatement: PostgresStatement {
+        PostgresStatement("SELECT pg_notify('chikaya_notifications', ''), set_config('synchronous_commit', 'off', true)")
     }
 
     /// The duplicate candidates' statement as a batch's transaction runs it, planned without

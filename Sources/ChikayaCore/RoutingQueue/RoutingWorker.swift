@@ -102,6 +102,9 @@ struct RoutingLoop {
         var database = LoopConnection(configuration: configuration, role: "worker", loop: id, logger: logger, stop: stop,
                                       channels: ["chikaya_routing", "chikaya_rules"])
         database.prepare = QueueStore.prepareSession
+        // The notifier's wake-ups after each batch, sent on a connection of their own.
+        let wakeUp = NotifierWakeUp(database: Database(configuration: configuration, role: "worker"), loop: id, logger: logger)
+        defer { wakeUp.close() }
         // The classifier and the version of the publication it was built from: decisions carry
         // exactly that version, whatever was published since.
         var inForce: (classifier: Classifier, version: String)?
@@ -207,7 +210,7 @@ struct RoutingLoop {
                     continue
                 }
                 try route(batch, classifier: active, workspace: &workspace, rulesVersion: rulesVersion,
-                          claimSeconds: monotonicNow() - claimStarted, on: db)
+                          claimSeconds: monotonicNow() - claimStarted, wakeUp: wakeUp, on: db)
                 claimAgain = batch.count >= worker.batchSize
             } catch {
                 if database.recover(from: error) { continue }
@@ -245,7 +248,7 @@ struct RoutingLoop {
     /// back to the queue without counting an attempt, so one complaint held elsewhere neither
     /// delays the others nor drives anything to the dead letters.
     private func route(_ batch: [ClaimedComplaint], classifier: Classifier, workspace: inout Classifier.Workspace,
-                       rulesVersion: String, claimSeconds: Double, on db: PostgresConnection) throws {
+                       rulesVersion: String, claimSeconds: Double, wakeUp: NotifierWakeUp, on db: PostgresConnection) throws {
         let started = monotonicNow()
         var outcomes: [RoutingOutcome] = []
         var failures: [(ClaimedComplaint, String)] = []
@@ -273,7 +276,8 @@ struct RoutingLoop {
         var written = 0
         if !outcomes.isEmpty {
             do {
-                (written, blocked) = try write(&outcomes, batch: batch, textKeys: textKeys, rulesVersion: rulesVersion, on: db)
+                (written, blocked) = try write(&outcomes, batch: batch, textKeys: textKeys, rulesVersion: rulesVersion,
+                                               wakeUp: wakeUp, on: db)
             } catch let error as PostgresError where error.isConnectionProblem {
                 throw error
             } catch {
@@ -338,7 +342,7 @@ struct RoutingLoop {
     /// editing it does not hold the batch back. A failure leaves the transaction open for the
     /// caller to roll back, and `outcomes` carrying whatever links were chosen.
     private func write(_ outcomes: inout [RoutingOutcome], batch: [ClaimedComplaint], textKeys: [Int64: [Int32]],
-                       rulesVersion: String, on db: PostgresConnection) throws -> (decided: Int, blocked: [Int64]) {
+                       rulesVersion: String, wakeUp: NotifierWakeUp, on db: PostgresConnection) throws -> (decided: Int, blocked: [Int64]) {
         let lookup = configuration.duplicateWindowDays > 0
             ? duplicateLookup(&outcomes, batch: batch, textKeys: textKeys) : nil
         let ids = outcomes.map(\.complaintID)
@@ -357,11 +361,7 @@ struct RoutingLoop {
             writable = outcomes.filter { !held.contains($0.complaintID) }
         }
         let commit = try QueueStore.finishAndCommit(writable, rulesVersion: rulesVersion, worker: id, on: db)
-        if let error = commit.wakeUpError {
-            // The decisions and their notification rows are committed; the notifier finds them
-            // at its next poll instead of at once.
-            logger.warn("notifier_wake_up_failed", [("loop", id), ("error", error.description)])
-        }
+        if commit.notificationsQueued { wakeUp.send() }
         return (commit.decided, ids.filter { held.contains($0) })
     }
 
