@@ -91,6 +91,29 @@ struct NotifierIntegrationTests {
         receiver.stop()
     }
 
+    @Test("an idle notifier with the poll a minute away stops at once on SIGTERM")
+    func idleNotifierStopsAtOnce() throws {
+        let receiver = try MaildirReceiver.started()
+        let fixture = try RoutingFixture("idlestop", extraEnvironment: ["CHIKAYA_SMTP_URL": receiver.url,
+                                                                        "CHIKAYA_POLL_SECONDS": "60"])
+        defer { fixture.database.drop() }
+        let db = try fixture.database.connect()
+        let notifier = try fixture.start(["notifier", "--concurrency", "1"])
+        // Idle: its loop has claimed nothing and waits for a notice (or the poll, a minute away).
+        #expect(try fixture.eventually(timeout: 30) {
+            try fixture.count("""
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND application_name = 'chikaya-notifier' AND state = 'idle'
+                """, on: db) >= 1
+        })
+        usleep(500_000)
+        notifier.signal(SIGTERM)
+        // Well before the poll would end; a notifier still asleep in it is killed at 20 s (137).
+        let outcome = notifier.wait(timeout: 20)
+        #expect(outcome.status == 0, "\(outcome.stderr.suffix(1_000))")
+        receiver.stop()
+    }
+
     @Test("two notifiers, a lease shorter than a batch takes: every message is still sent once")
     func leaseShorterThanABatch() throws {
         let receiver = try MaildirReceiver.started()

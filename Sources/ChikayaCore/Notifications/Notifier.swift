@@ -103,7 +103,14 @@ struct NotifierLoop {
                                                         maxAttempts: configuration.notifierMaxAttempts)
                 if batch.isEmpty {
                     if notifier.drain, try !NotificationStore.hasDue(on: db) { break }
-                    _ = try db.waitForNotifications(timeout: configuration.pollSeconds)
+                    // In slices, so that a stop is seen within a quarter of a second whatever
+                    // the poll (it used to wait the whole of it, up to a minute).
+                    let deadline = monotonicNow() + configuration.pollSeconds
+                    while !stop.isRequested {
+                        let left = deadline - monotonicNow()
+                        if left <= 0 { break }
+                        if try !db.waitForNotifications(timeout: min(left, 0.25)).isEmpty { break }
+                    }
                     continue
                 }
                 let started = monotonicNow()
