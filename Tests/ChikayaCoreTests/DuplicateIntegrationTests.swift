@@ -100,6 +100,25 @@ struct DuplicateIntegrationTests {
         try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1"], environment: ["CHIKAYA_DUPLICATES_WINDOW_DAYS": "0"])
         #expect(try decision(third, on: db).duplicateOf == nil)
     }
+
+    @Test("one loop, one complaint a batch: a later batch links to a complaint the loop routed earlier, with its keys held")
+    func duplicatesAcrossBatchesOfOneLoop() throws {
+        let fixture = try RoutingFixture("duplicatescache")
+        defer { fixture.database.drop() }
+        let originalText = "Les poubelles débordent devant l'école Al Amal, rue 12, ça sent très mauvais"
+        let paraphraseText = "Poubelle débordante devant école Al Amal rue 12, odeur horrible"
+        let original = try submit(fixture, originalText, "anfa")
+        let other = try submit(fixture, "Dépôt sauvage de gravats et d'ordures sur le trottoir rue 12 près du marché", "anfa")
+        let paraphrase = try submit(fixture, paraphraseText, "anfa")
+        // Three batches of one process: the original's keys come from the loop's own memory when
+        // the paraphrase's batch reads its candidates, not from the database.
+        try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1", "--batch", "1"])
+        let db = try fixture.database.connect()
+        let linked = try decision(paraphrase, on: db)
+        #expect(linked.duplicateOf == original)
+        #expect(linked.similarity == TextSimilarity.similarity(paraphraseText, originalText))
+        #expect(try decision(other, on: db).duplicateOf == nil)
+    }
 }
 
 /// The duplicate candidates' plan when the statistics of `complaints` were taken before any was
@@ -140,6 +159,23 @@ struct DuplicateCandidatesPlanIntegrationTests {
         #expect(plan.contains("complaints_open_by_area"), "\(plan)")
         #expect(!plan.contains("complaints_department_status"), "\(plan)")
         #expect(try db.query(candidates.sql, candidates.parameters).count == 20)
+        // Ids the loop holds come back without keys, and take the loop's; the others keep theirs.
+        let ids = try db.query(candidates.sql, candidates.parameters).rows.map { try $0.decode(2, as: Int64.self) }
+        let known = Array(ids.prefix(5))
+        var withKnown = query
+        withKnown.known = known
+        let statement = QueueStore.duplicateCandidatesStatement(withKnown)
+        let result = try db.query(statement.sql, statement.parameters)
+        #expect(try result.rows.filter { try $0.decode(3, as: String?.self) == nil }.map { try $0.decode(2, as: Int64.self) }.sorted()
+                == known.sorted())
+        let resolved = try QueueStore.duplicateCandidates(from: result) { known.contains($0) ? [9] : nil }
+        #expect(resolved.count == 20)
+        #expect(resolved.filter { $0.textKeys == [9] }.map(\.complaintID).sorted() == known.sorted())
+        #expect(resolved.filter { $0.textKeys == [1, 2, 3] }.count == 15)
+        // A candidate whose decision kept no keys, and that the loop does not hold, is left out.
+        try db.query("UPDATE routing_decisions SET text_keys = NULL WHERE complaint_id = $1", [ids[6]])
+        #expect(try QueueStore.duplicateCandidates(from: db.query(statement.sql, statement.parameters)) { known.contains($0) ? [9] : nil }
+            .count == 19)
         // The finish's pipeline turns sorts back on first.
         try db.query(QueueStore.sortsAsConfigured.sql)
         #expect(try db.query("SHOW enable_sort").single().decode(0, as: String.self) == "on")

@@ -12,24 +12,65 @@ public struct DuplicateGroup: Sendable, Hashable {
 }
 
 /// What a batch's duplicate lookup asks for: the newest open complaints of each group, within
-/// `windowDays`, at most `perGroup` each.
+/// `windowDays`, at most `perGroup` each; the text keys of those in `known` are not sent back
+/// (the loop holds them already, `DuplicateKeyCache`).
 struct DuplicateQuery: Sendable {
     let groups: [DuplicateGroup]
     let windowDays: Double
     let perGroup: Int
+    var known: [Int64] = []
+}
+
+/// The text keys of complaints a routing loop has seen lately: those it routed and the candidates
+/// it read. A complaint's keys never change (they are computed from its text, which never changes,
+/// and written once with its decision), so an entry is never stale; the oldest entries go first
+/// once `capacity` is reached. Each batch's candidates are mostly the same complaints as the
+/// previous batch's: without this, each one's keys were read again (a primary-key probe of
+/// `routing_decisions` per candidate, most of the lookup's time).
+struct DuplicateKeyCache {
+    private var entries: [Int64: (group: DuplicateGroup, keys: [Int32])] = [:]
+    private var order: [Int64] = []
+    private var oldest = 0
+    let capacity: Int
+
+    init(capacity: Int = 4_096) {
+        self.capacity = capacity
+    }
+
+    var count: Int { entries.count }
+
+    /// The ids held of complaints of `groups`.
+    func ids(in groups: Set<DuplicateGroup>) -> [Int64] {
+        entries.compactMap { groups.contains($0.value.group) ? $0.key : nil }
+    }
+
+    subscript(id: Int64) -> [Int32]? { entries[id]?.keys }
+
+    mutating func insert(_ id: Int64, group: DuplicateGroup, keys: [Int32]) {
+        guard capacity > 0, entries[id] == nil else { return }
+        entries[id] = (group, keys)
+        order.append(id)
+        if entries.count > capacity {
+            entries[order[oldest]] = nil
+            oldest += 1
+        }
+        // The evicted ids' slots are reclaimed now and then, not on every insert.
+        if oldest >= capacity {
+            order.removeFirst(oldest)
+            oldest = 0
+        }
+    }
 }
 
 /// An earlier open complaint that a new one of its group may repeat.
 public struct DuplicateCandidate: Sendable {
     public let group: DuplicateGroup
     public let complaintID: Int64
-    public let reference: String
     public let textKeys: [Int32]
 
-    public init(group: DuplicateGroup, complaintID: Int64, reference: String, textKeys: [Int32]) {
+    public init(group: DuplicateGroup, complaintID: Int64, textKeys: [Int32]) {
         self.group = group
         self.complaintID = complaintID
-        self.reference = reference
         self.textKeys = textKeys
     }
 

@@ -223,6 +223,7 @@ public enum QueueStore {
     /// candidates (`duplicateCandidatesStatement`). The transaction stays open for
     /// `finishAndCommit`; on a failure the caller rolls it back.
     static func beginBatchWrite(complaintIDs: [Int64], worker: String, duplicates: DuplicateQuery?,
+                                knownKeys: (Int64) -> [Int32]? = { _ in nil },
                                 on db: PostgresConnection) throws(PostgresError) -> (held: Set<Int64>, candidates: [DuplicateCandidate]) {
         var statements = [PostgresStatement("BEGIN"), AuditTrail.describeStatement(note: nil, process: worker),
                           // The notifier is woken after the commit (`finishAndCommit`), not by
@@ -237,7 +238,9 @@ public enum QueueStore {
         }
         let results = try db.pipeline(statements)
         let held = try heldIDs(results[3])
-        let candidates = try candidatesAt.map { at throws(PostgresError) in try duplicateCandidates(from: results[at]) } ?? []
+        let candidates = try candidatesAt.map { at throws(PostgresError) in
+            try duplicateCandidates(from: results[at], knownKeys: knownKeys)
+        } ?? []
         return (held, candidates)
     }
 
@@ -315,41 +318,52 @@ public enum QueueStore {
 
     /// The newest open complaints (assigned or in progress, submitted within `windowDays`) of each
     /// arrondissement and department of the query's groups, at most `perGroup` each, with the
-    /// text keys their decision kept: one query for a whole batch, each group read through
-    /// `complaints_open_by_area` newest first.
+    /// text keys their decision kept, except for those of `known` (NULL there): one query for a
+    /// whole batch, each group read through `complaints_open_by_area` newest first.
     static func duplicateCandidatesStatement(_ query: DuplicateQuery) -> PostgresStatement {
         let json = JSONText.array(query.groups) { group in
             "{\"arrondissement\":\(JSONText.quote(group.arrondissement)),\"department\":\(JSONText.quote(group.department))}"
         }
         return PostgresStatement("""
-            SELECT g.arrondissement, g.department, o.id, o.reference, rd.text_keys::text AS text_keys
+            SELECT g.arrondissement, g.department, o.id, k.text_keys::text AS text_keys
             FROM jsonb_to_recordset($1::jsonb) AS g(arrondissement text, department text)
             CROSS JOIN LATERAL (
-                SELECT c.id, c.reference FROM complaints c
+                SELECT c.id FROM complaints c
                 WHERE c.arrondissement = g.arrondissement AND c.department = g.department
                   AND c.status IN ('assigned', 'in_progress')
                   AND c.submitted_at >= now() - $2::float8 * interval '1 day'
                 ORDER BY c.submitted_at DESC, c.id DESC
                 LIMIT $3
             ) o
-            JOIN routing_decisions rd ON rd.complaint_id = o.id
-            WHERE rd.text_keys IS NOT NULL
-            """, [PostgresJSON(json), query.windowDays, query.perGroup])
+            -- The keys of a candidate the loop does not hold already: a probe of the decision
+            -- for each of those, none for the others (the NOT IN is a one-time filter of each
+            -- probe, its list hashed once; OFFSET 0 keeps the probe from becoming a join).
+            LEFT JOIN LATERAL (
+                SELECT rd.text_keys FROM routing_decisions rd
+                WHERE rd.complaint_id = o.id AND o.id NOT IN (SELECT unnest($4::bigint[]))
+                OFFSET 0
+            ) k ON true
+            """, [PostgresJSON(json), query.windowDays, query.perGroup, PostgresArray(query.known)])
     }
 
-    static func duplicateCandidates(from result: PostgresResult) throws(PostgresError) -> [DuplicateCandidate] {
+    /// The candidates of `result`, each with its keys as read, or for an id of the query's
+    /// `known` list, as `knownKeys` gives them; a candidate with neither (a complaint whose
+    /// decision kept no keys, or none at all) is left out.
+    static func duplicateCandidates(from result: PostgresResult,
+                                    knownKeys: (Int64) -> [Int32]?) throws(PostgresError) -> [DuplicateCandidate] {
         var candidates: [DuplicateCandidate] = []
         candidates.reserveCapacity(result.count)
         // Columns found once, and the keys read from libpq's bytes: by name and through a String
         // each, a batch's thousand candidates cost the worker more than comparing them.
-        let (arrondissement, department, id, reference, keys) = (try result.position(of: "arrondissement"),
-            try result.position(of: "department"), try result.position(of: "id"), try result.position(of: "reference"),
-            try result.position(of: "text_keys"))
+        let (arrondissement, department, id, keys) = (try result.position(of: "arrondissement"),
+            try result.position(of: "department"), try result.position(of: "id"), try result.position(of: "text_keys"))
         for (index, row) in result.rows.enumerated() {
+            let complaintID: Int64 = try row.decode(id)
+            guard let textKeys = result.withBytes(row: index, column: keys, { $0.map(DuplicateCandidate.parseKeys) })
+                    ?? knownKeys(complaintID) else { continue }
             candidates.append(DuplicateCandidate(
                 group: DuplicateGroup(arrondissement: try row.decode(arrondissement), department: try row.decode(department)),
-                complaintID: try row.decode(id), reference: try row.decode(reference),
-                textKeys: result.withBytes(row: index, column: keys) { $0.map(DuplicateCandidate.parseKeys) ?? [] }))
+                complaintID: complaintID, textKeys: textKeys))
         }
         return candidates
     }

@@ -111,6 +111,8 @@ struct RoutingLoop {
         // The classifier's buffers and token cache, kept across batches (the cache knows the
         // matcher it was filled for, so a new publication starts it afresh).
         var workspace = Classifier.Workspace()
+        // The text keys of complaints this loop routed or read as candidates, not read again.
+        var keyCache = DuplicateKeyCache()
         // The latest publication, when it could not be loaded: tried again every so often (and
         // on every notice) until a loadable one is published.
         var refused: String?
@@ -209,7 +211,7 @@ struct RoutingLoop {
                     if try waitForWork(on: db, seconds: wait) { checkRules = true }
                     continue
                 }
-                try route(batch, classifier: active, workspace: &workspace, rulesVersion: rulesVersion,
+                try route(batch, classifier: active, workspace: &workspace, keyCache: &keyCache, rulesVersion: rulesVersion,
                           claimSeconds: monotonicNow() - claimStarted, wakeUp: wakeUp, on: db)
                 claimAgain = batch.count >= worker.batchSize
             } catch {
@@ -248,7 +250,8 @@ struct RoutingLoop {
     /// back to the queue without counting an attempt, so one complaint held elsewhere neither
     /// delays the others nor drives anything to the dead letters.
     private func route(_ batch: [ClaimedComplaint], classifier: Classifier, workspace: inout Classifier.Workspace,
-                       rulesVersion: String, claimSeconds: Double, wakeUp: NotifierWakeUp, on db: PostgresConnection) throws {
+                       keyCache: inout DuplicateKeyCache, rulesVersion: String, claimSeconds: Double,
+                       wakeUp: NotifierWakeUp, on db: PostgresConnection) throws {
         let started = monotonicNow()
         var outcomes: [RoutingOutcome] = []
         var failures: [(ClaimedComplaint, String)] = []
@@ -276,8 +279,8 @@ struct RoutingLoop {
         var written = 0
         if !outcomes.isEmpty {
             do {
-                (written, blocked) = try write(&outcomes, batch: batch, textKeys: textKeys, rulesVersion: rulesVersion,
-                                               wakeUp: wakeUp, on: db)
+                (written, blocked) = try write(&outcomes, batch: batch, textKeys: textKeys, keyCache: &keyCache,
+                                               rulesVersion: rulesVersion, wakeUp: wakeUp, on: db)
             } catch let error as PostgresError where error.isConnectionProblem {
                 throw error
             } catch {
@@ -342,11 +345,15 @@ struct RoutingLoop {
     /// editing it does not hold the batch back. A failure leaves the transaction open for the
     /// caller to roll back, and `outcomes` carrying whatever links were chosen.
     private func write(_ outcomes: inout [RoutingOutcome], batch: [ClaimedComplaint], textKeys: [Int64: [Int32]],
-                       rulesVersion: String, wakeUp: NotifierWakeUp, on db: PostgresConnection) throws -> (decided: Int, blocked: [Int64]) {
-        let lookup = configuration.duplicateWindowDays > 0
+                       keyCache: inout DuplicateKeyCache, rulesVersion: String, wakeUp: NotifierWakeUp,
+                       on db: PostgresConnection) throws -> (decided: Int, blocked: [Int64]) {
+        var lookup = configuration.duplicateWindowDays > 0
             ? duplicateLookup(&outcomes, batch: batch, textKeys: textKeys) : nil
+        if let groups = lookup?.query.groups { lookup?.query.known = keyCache.ids(in: Set(groups)) }
         let ids = outcomes.map(\.complaintID)
-        let (held, candidates) = try QueueStore.beginBatchWrite(complaintIDs: ids, worker: id, duplicates: lookup?.query, on: db)
+        let cache = keyCache
+        let (held, candidates) = try QueueStore.beginBatchWrite(complaintIDs: ids, worker: id, duplicates: lookup?.query,
+                                                                knownKeys: { cache[$0] }, on: db)
         var writable = outcomes
         if let lookup {
             let duplicates = DuplicateInputs(items: lookup.items, candidates: candidates, threshold: configuration.duplicateThreshold)
@@ -362,6 +369,21 @@ struct RoutingLoop {
         }
         let commit = try QueueStore.finishAndCommit(writable, rulesVersion: rulesVersion, worker: id, on: db)
         if commit.notificationsQueued { wakeUp.send() }
+        if let lookup {
+            // Held for the next batches: the candidates read, and what this batch decided (a
+            // complaint in a group is a candidate of the next ones there).
+            for candidate in candidates {
+                keyCache.insert(candidate.complaintID, group: candidate.group, keys: candidate.textKeys)
+            }
+            // Only when every one was decided: a complaint assigned by hand meanwhile has no
+            // decision, so no keys a candidate could be read with.
+            if commit.decided == writable.count {
+                let written = Set(writable.map(\.complaintID))
+                for item in lookup.items where written.contains(item.complaintID) && !item.textKeys.isEmpty {
+                    if let group = item.group { keyCache.insert(item.complaintID, group: group, keys: item.textKeys) }
+                }
+            }
+        }
         return (commit.decided, ids.filter { held.contains($0) })
     }
 
