@@ -542,13 +542,17 @@ struct PostgresIntegrationTests {
         defer { database.drop() }
         let db = try database.connect()
         try db.executeScript("CREATE TABLE t (v integer PRIMARY KEY)")
-        try db.send(PostgresStatement("SELECT pg_sleep(0.3)"))
+        // Another session holds the table, so the server cannot finish the first statement.
+        let holder = try database.connect()
+        try holder.executeScript("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        try db.send(PostgresStatement("SELECT count(*) FROM t"))
         try db.send(PostgresStatement("INSERT INTO t VALUES ($1)", [1]))
         try db.send(PostgresStatement("INSERT INTO t VALUES ($1)", [1]))
         try db.send(PostgresStatement("INSERT INTO t VALUES ($1) RETURNING v", [2]))
-        // Back at once, before the server is done with the first.
+        // Back at once, while the server waits on the lock.
         #expect(db.sentAwaitingResults == 4)
         #expect(try db.collectSent(waiting: false).isEmpty)
+        try holder.executeScript("ROLLBACK")
         let outcomes = try db.collectSent(waiting: true)
         #expect(db.sentAwaitingResults == 0)
         #expect(outcomes.count == 4)

@@ -71,9 +71,10 @@ final class NotifierWakeUp {
         guard monotonicNow() >= retryAt else { return nil }
         do {
             let db = try database.connect()
-            // Named apart from the loops' sessions in pg_stat_activity; a lock held for long (a
-            // migration) makes a wake-up fail rather than pile up.
-            try db.executeScript("SET application_name = 'chikaya-worker-wake-up'; SET lock_timeout = '10s'")
+            // Named apart from the loops' sessions in pg_stat_activity. A NOTIFY lock held for
+            // long makes a wake-up fail (the notifier's poll makes up for it) rather than pile up
+            // or hold the loop's end, which waits for what is outstanding.
+            try db.executeScript("SET application_name = 'chikaya-worker-wake-up'; SET lock_timeout = '2s'")
             connection = db
             return db
         } catch {
