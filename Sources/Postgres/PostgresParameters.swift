@@ -32,8 +32,10 @@ final class PostgresParameters {
             if let binary = parameter as? any PostgresBinaryBindable {
                 let bytes = binary.postgresBinary
                 hasBinary = true
-                append(try Self.copy(bytes.withUnsafeBufferPointer { $0 }, index: index, terminated: false),
-                       length: Int32(bytes.count), format: 1, type: binary.postgresTypeOID)
+                let copy = bytes.withUnsafeBufferPointer { bytes in
+                    Result { () throws(PostgresError) in try Self.copy(bytes, index: index, terminated: false) }
+                }
+                append(try copy.get(), length: Int32(bytes.count), format: 1, type: binary.postgresTypeOID)
                 continue
             }
             // Copied once, the NUL check done with memchr over the same bytes: a routing batch's
