@@ -35,6 +35,7 @@ import Testing
         #expect(throws: TemplateError.self) { _ = try templates.render("unknown", language: "fr", values: values) }
     }
 
+    /// A directory of template files of its own; the caller removes it.
     func scratch(_ files: [String: String]) throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("chikaya-templates-\(UUID().uuidString)").path
         for (path, content) in files {
@@ -47,6 +48,7 @@ import Testing
 
     @Test func missingFileIsALoadErrorNamingIt() throws {
         let root = try scratch(["x/fr.subject": "S {{a}}", "x/fr.txt": "T {{a}}"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let error = try #require(throws: TemplateError.self) {
             _ = try MailTemplates.load(directory: root, templates: ["x": ["a"]], languages: ["fr"])
         }
@@ -55,6 +57,7 @@ import Testing
 
     @Test func unknownPlaceholderIsALoadErrorWithItsLine() throws {
         let root = try scratch(["x/fr.subject": "S", "x/fr.txt": "line one\n{{a}}\nthen {{typo}}", "x/fr.html": "<p>{{a}}</p>"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let error = try #require(throws: TemplateError.self) {
             _ = try MailTemplates.load(directory: root, templates: ["x": ["a"]], languages: ["fr"])
         }
@@ -65,11 +68,13 @@ import Testing
 
     @Test func arabicHTMLWithoutRTLIsRefused() throws {
         let root = try scratch(["x/ar.subject": "S", "x/ar.txt": "T", "x/ar.html": "<html><p>نص</p></html>"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
         #expect(throws: TemplateError.self) { _ = try MailTemplates.load(directory: root, templates: ["x": []], languages: ["ar"]) }
     }
 
     @Test func unclosedSectionIsRefused() throws {
         let root = try scratch(["x/fr.subject": "S", "x/fr.txt": "{{#a}} open", "x/fr.html": "h"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
         #expect(throws: TemplateError.self) { _ = try MailTemplates.load(directory: root, templates: ["x": ["a"]], languages: ["fr"]) }
     }
 }
