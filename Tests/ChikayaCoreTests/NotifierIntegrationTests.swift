@@ -114,6 +114,35 @@ struct NotifierIntegrationTests {
         receiver.stop()
     }
 
+    @Test("draining, a notification another session holds is retried in a moment, not after the poll")
+    func drainWaitsForHeldRowsBriefly() throws {
+        let receiver = try MaildirReceiver.started()
+        let fixture = try RoutingFixture("drainheld", extraEnvironment: ["CHIKAYA_SMTP_URL": receiver.url,
+                                                                         "CHIKAYA_POLL_SECONDS": "60"])
+        defer { fixture.database.drop() }
+        try fixture.submit(count: 15)
+        try fixture.expectSuccess(["worker", "--drain"])
+        let db = try fixture.database.connect()
+        let expected = try fixture.count("SELECT count(*) FROM notifications", on: db)
+        #expect(expected >= 2)
+        // Another session holds one due notification, as a loop does between its claim and the
+        // claim's commit: the drain's claims skip it while it is still due.
+        let holder = try fixture.database.connect()
+        try holder.executeScript("BEGIN")
+        try holder.query("SELECT id FROM notifications ORDER BY id LIMIT 1 FOR UPDATE")
+        let notifier = try fixture.start(["notifier", "--drain", "--concurrency", "1"])
+        #expect(try fixture.eventually(timeout: 30) {
+            try fixture.count("SELECT count(*) FROM notifications WHERE status = 'sent'", on: db) == expected - 1
+        })
+        usleep(300_000)
+        try holder.executeScript("COMMIT")
+        // Sent and done well before the poll's minute: killed at 20 s otherwise (137).
+        let outcome = notifier.wait(timeout: 20)
+        #expect(outcome.status == 0, "\(outcome.stderr.suffix(1_000))")
+        #expect(try fixture.count("SELECT count(*) FROM notifications WHERE status = 'sent'", on: db) == expected)
+        receiver.stop()
+    }
+
     @Test("two notifiers, a lease shorter than a batch takes: every message is still sent once")
     func leaseShorterThanABatch() throws {
         let receiver = try MaildirReceiver.started()

@@ -103,9 +103,14 @@ struct NotifierLoop {
                                                         maxAttempts: configuration.notifierMaxAttempts)
                 if batch.isEmpty {
                     if notifier.drain, try !NotificationStore.hasDue(on: db) { break }
+                    // Draining, what is still due is being claimed by another loop (its claim
+                    // skipped by this one's, not yet committed when this one looked): look again
+                    // in a moment, not after a whole poll. A drain of 2,000 messages took 1.5 s
+                    // instead of 0.5 when a loop fell into that wait at its end.
+                    let wait = notifier.drain ? min(configuration.pollSeconds, 0.05) : configuration.pollSeconds
                     // In slices, so that a stop is seen within a quarter of a second whatever
                     // the poll (it used to wait the whole of it, up to a minute).
-                    let deadline = monotonicNow() + configuration.pollSeconds
+                    let deadline = monotonicNow() + wait
                     while !stop.isRequested {
                         let left = deadline - monotonicNow()
                         if left <= 0 { break }
