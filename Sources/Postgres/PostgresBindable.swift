@@ -71,8 +71,7 @@ public struct PostgresArray: PostgresBindable {
 
     /// Appends one element: its text, or NULL.
     public mutating func append(_ element: String?) {
-        if count > 0 { bytes.append(UInt8(ascii: ",")) }
-        count += 1
+        startElement()
         guard var element else {
             bytes.append(contentsOf: "NULL".utf8)
             return
@@ -94,16 +93,14 @@ public struct PostgresArray: PostgresBindable {
 
     /// Appends an integer element, as its digits.
     public mutating func append(_ value: Int64) {
-        if count > 0 { bytes.append(UInt8(ascii: ",")) }
-        count += 1
+        startElement()
         Self.appendDigits(of: value, to: &bytes)
     }
 
     /// Appends an element that is itself an integer array's text (`{1,-2,3}`), quoted, for a
     /// `text[]` parameter whose elements the SQL casts one by one (rows of different lengths).
     public mutating func append(integerList values: [Int32]) {
-        if count > 0 { bytes.append(UInt8(ascii: ",")) }
-        count += 1
+        startElement()
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: "{"))
         for (k, value) in values.enumerated() {
@@ -112,6 +109,12 @@ public struct PostgresArray: PostgresBindable {
         }
         bytes.append(UInt8(ascii: "}"))
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The separator before every element but the first.
+    private mutating func startElement() {
+        if count > 0 { bytes.append(UInt8(ascii: ",")) }
+        count += 1
     }
 
     /// The decimal digits of `value`, written without a String in between (a batch of

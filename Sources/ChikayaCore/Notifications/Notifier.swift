@@ -108,14 +108,7 @@ struct NotifierLoop {
                     // in a moment, not after a whole poll. A drain of 2,000 messages took 1.5 s
                     // instead of 0.5 when a loop fell into that wait at its end.
                     let wait = notifier.drain ? min(configuration.pollSeconds, 0.05) : configuration.pollSeconds
-                    // In slices, so that a stop is seen within a quarter of a second whatever
-                    // the poll (it used to wait the whole of it, up to a minute).
-                    let deadline = monotonicNow() + wait
-                    while !stop.isRequested {
-                        let left = deadline - monotonicNow()
-                        if left <= 0 { break }
-                        if try !db.waitForNotifications(timeout: min(left, 0.25)).isEmpty { break }
-                    }
+                    _ = try db.waitForNotifications(until: monotonicNow() + wait, unless: stop)
                     continue
                 }
                 let started = monotonicNow()

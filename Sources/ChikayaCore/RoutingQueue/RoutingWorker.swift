@@ -226,15 +226,12 @@ struct RoutingLoop {
     /// rules notice (true), the end of `seconds` or a stop request (false).
     private func waitForWork(on db: PostgresConnection, seconds: Double) throws(PostgresError) -> Bool {
         let deadline = monotonicNow() + seconds
-        while !stop.isRequested {
-            let left = deadline - monotonicNow()
-            if left <= 0 { return false }
-            // In slices, so that a stop is seen within a quarter of a second whatever the poll.
-            let woken = try db.waitForNotifications(timeout: min(left, 0.25))
+        while true {
+            let woken = try db.waitForNotifications(until: deadline, unless: stop)
+            if woken.isEmpty { return false }
             if woken.contains(where: { $0.channel == "chikaya_rules" }) { return true }
-            if !woken.isEmpty && worker.wakeUps.take(routingNotices(woken)) { return false }
+            if worker.wakeUps.take(routingNotices(woken)) { return false }
         }
-        return false
     }
 
     /// The payloads of the routing notices among `notifications`.
@@ -347,13 +344,11 @@ struct RoutingLoop {
     private func write(_ outcomes: inout [RoutingOutcome], batch: [ClaimedComplaint], textKeys: [Int64: [Int32]],
                        keyCache: inout DuplicateKeyCache, rulesVersion: String, wakeUp: NotifierWakeUp,
                        on db: PostgresConnection) throws -> (decided: Int, blocked: [Int64]) {
-        var lookup = configuration.duplicateWindowDays > 0
-            ? duplicateLookup(&outcomes, batch: batch, textKeys: textKeys) : nil
-        if let groups = lookup?.query.groups { lookup?.query.known = keyCache.ids(in: Set(groups)) }
+        let lookup = configuration.duplicateWindowDays > 0
+            ? duplicateLookup(&outcomes, batch: batch, textKeys: textKeys, keyCache: keyCache) : nil
         let ids = outcomes.map(\.complaintID)
-        let cache = keyCache
         let (held, candidates) = try QueueStore.beginBatchWrite(complaintIDs: ids, worker: id, duplicates: lookup?.query,
-                                                                knownKeys: { cache[$0] }, on: db)
+                                                                knownKeys: { keyCache[$0] }, on: db)
         var writable = outcomes
         if let lookup {
             let duplicates = DuplicateInputs(items: lookup.items, candidates: candidates, threshold: configuration.duplicateThreshold)
@@ -389,8 +384,8 @@ struct RoutingLoop {
 
     /// Keeps each outcome's text keys and returns what the batch's duplicate lookup needs: one
     /// query for the batch's groups (arrondissement and department), the comparison here.
-    private func duplicateLookup(_ outcomes: inout [RoutingOutcome], batch: [ClaimedComplaint],
-                                 textKeys: [Int64: [Int32]]) -> (query: DuplicateQuery, items: [DuplicateFinder.Item]) {
+    private func duplicateLookup(_ outcomes: inout [RoutingOutcome], batch: [ClaimedComplaint], textKeys: [Int64: [Int32]],
+                                 keyCache: DuplicateKeyCache) -> (query: DuplicateQuery, items: [DuplicateFinder.Item]) {
         var byID: [Int64: ClaimedComplaint] = [:]
         for complaint in batch { byID[complaint.id] = complaint }
         var items: [DuplicateFinder.Item] = []
@@ -404,8 +399,9 @@ struct RoutingLoop {
             if let group, !keys.isEmpty { groups.insert(group) }
             items.append(DuplicateFinder.Item(complaintID: outcomes[k].complaintID, group: group, textKeys: keys))
         }
+        // The keys the loop holds of those groups' complaints are not read again.
         let query = DuplicateQuery(groups: Array(groups), windowDays: configuration.duplicateWindowDays,
-                                   perGroup: configuration.duplicateCandidates)
+                                   perGroup: configuration.duplicateCandidates, known: keyCache.ids(in: groups))
         return (query, items)
     }
 

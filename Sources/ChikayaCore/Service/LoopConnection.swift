@@ -54,3 +54,19 @@ struct LoopConnection {
         return true
     }
 }
+
+extension PostgresConnection {
+    /// Waits for notifications until `deadline` (`monotonicNow()` seconds), in slices so that a
+    /// stop is seen within a quarter of a second whatever the wait; returns the first that
+    /// arrive, or none when the deadline passes or a stop is requested. For the service loops'
+    /// idle waits, which used to see a stop only at the end of their whole poll.
+    func waitForNotifications(until deadline: Double, unless stop: StopSignal) throws(PostgresError) -> [PostgresNotification] {
+        while !stop.isRequested {
+            let left = deadline - monotonicNow()
+            if left <= 0 { return [] }
+            let woken = try waitForNotifications(timeout: min(left, 0.25))
+            if !woken.isEmpty { return woken }
+        }
+        return []
+    }
+}
