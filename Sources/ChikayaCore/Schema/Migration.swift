@@ -53,5 +53,6 @@ public enum Migrations {
         RoutingKeysSchema.migration,
         RoutingNotifySchema.migration,
         RoutingWakeUpSchema.migration,
+        ActorLookupSchema.migration,
     ]
 }
