@@ -21,6 +21,8 @@ import Testing
         14: "c06fb0787f8e7721",
         15: "2a9b41fba24c80cc",
         16: "35d208c362a8b69a",
+        17: "8ff40cd55cfa318d",
+        18: "c73c0d8c24970d58",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {

@@ -86,7 +86,7 @@ struct RoutingWakeUpIntegrationTests {
         #expect(try listener.waitForNotifications(timeout: 10).count == 1)
     }
 
-    @Test("the intake's notice carries its transaction's id, once per transaction")
+    @Test("the intake's notice carries its transaction's id, once per transaction; an insert of none sends none")
     func intakeNoticeNamesItsTransaction() throws {
         let fixture = try RoutingFixture("notice")
         defer { fixture.database.drop() }
@@ -106,6 +106,12 @@ struct RoutingWakeUpIntegrationTests {
         #expect(notices.count == 2, "one notice per transaction, not per complaint")
         #expect(notices.first?.payload == transaction)
         #expect(notices.last.map { !$0.payload.isEmpty && $0.payload != transaction } == true)
+        // One queue entry per complaint, whatever the statements (migration 18 enqueues per
+        // statement); a statement that inserts no complaint enqueues nothing and announces nothing.
+        try submit(0, from: 5, on: db)
+        #expect(try listener.waitForNotifications(timeout: 0.5).isEmpty)
+        #expect(try fixture.count("SELECT count(*) FROM routing_queue q JOIN complaints c ON c.id = q.complaint_id", on: db) == 4)
+        #expect(try fixture.count("SELECT count(DISTINCT complaint_id) FROM routing_queue", on: db) == 4)
     }
 
     @Test("a running worker wakes the notifier after the commit of every batch that queued notifications")

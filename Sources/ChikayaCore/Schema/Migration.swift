@@ -54,5 +54,6 @@ public enum Migrations {
         RoutingNotifySchema.migration,
         RoutingWakeUpSchema.migration,
         ActorLookupSchema.migration,
+        RoutingEnqueueSchema.migration,
     ]
 }
