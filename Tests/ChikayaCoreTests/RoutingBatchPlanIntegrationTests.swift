@@ -120,4 +120,42 @@ struct RoutingBatchPlanIntegrationTests {
         #expect(finish.contains { $0.relation == "routing_queue" && $0.index == "routing_queue_pkey" }, "\(finish)")
         #expect(candidates.filter { $0.relation == "complaints" }.map(\.index) == ["complaints_open_by_area"], "\(candidates)")
     }
+
+    @Test("a loop's new connection is warmed up: the small batch's statements prepared and planned, nothing written")
+    func warmUpPreparesAndWritesNothing() throws {
+        let fixture = try RoutingFixture("warmup")
+        let login = try TestLogin("warmup", in: ["chikaya_worker"])
+        defer {
+            fixture.database.drop()
+            login.drop()
+        }
+        let owner = try fixture.database.connect()
+        try submit(2, on: owner)
+        let worker = try login.connect(fixture.database)
+        try QueueStore.prepareSession(on: worker)
+        try QueueStore.warmUp(worker: "warm-test:0", on: worker)
+        #expect(!worker.isInTransaction)
+        func plans() throws -> [String: Int] {
+            var plans: [String: Int] = [:]
+            for row in try worker.query("""
+                SELECT name, generic_plans, custom_plans FROM pg_prepared_statements
+                WHERE name IN ('routing_lock', 'routing_candidates', 'routing_finish')
+                """).rows {
+                #expect(try row.decode("custom_plans", as: Int.self) == 0)
+                plans[try row.decode("name", as: String.self)] = try row.decode("generic_plans", as: Int.self)
+            }
+            return plans
+        }
+        #expect(try plans() == ["routing_lock": 1, "routing_candidates": 1, "routing_finish": 1])
+        // Nothing written: the waiting complaints still wait, no decision, no event, no mark.
+        #expect(try fixture.count("SELECT count(*) FROM routing_queue", on: owner) == 2)
+        #expect(try fixture.count("SELECT count(*) FROM complaints WHERE status = 'received'", on: owner) == 2)
+        #expect(try fixture.count("SELECT count(*) FROM routing_decisions", on: owner) == 0)
+        #expect(try fixture.count("SELECT count(*) FROM complaint_events", on: owner) == 0)
+        #expect((try worker.query("SELECT current_setting('chikaya.notifications_queued', true)").single()
+            .decode(0, as: String?.self) ?? "") == "")
+        // The first batch then runs on those plans.
+        #expect(try route(1, on: worker, owner: owner).decided == 1)
+        #expect(try plans() == ["routing_lock": 2, "routing_candidates": 2, "routing_finish": 2])
+    }
 }

@@ -50,6 +50,13 @@ final class NotifierWakeUp {
         }
     }
 
+    /// Opens the connection now, if it is not open (and not waiting to be retried), rather than
+    /// at the first wake-up: a new connection (TLS, SCRAM) takes milliseconds the first batch
+    /// would otherwise spend before its loop could claim again.
+    func connect() {
+        _ = open()
+    }
+
     /// Reads the outcomes that came back (all of them, waiting, with `waiting`) and logs failures.
     func collect(waiting: Bool) {
         guard let db = connection, db.sentAwaitingResults > 0 else { return }

@@ -273,6 +273,27 @@ public enum QueueStore {
         return (held, candidates)
     }
 
+    /// Runs a small batch's statements on an empty batch and rolls back, on a loop's new
+    /// connection, so that what a session's first batch does once (prepare the three statements
+    /// and make their generic plans, load the catalog entries of the tables the write touches,
+    /// compile the PL/pgSQL of the batch trigger and of the audit) is not done while complaints
+    /// wait. Writes nothing: the statement trigger runs on no rows.
+    static func warmUp(worker: String, on db: PostgresConnection) throws(PostgresError) {
+        let nothing = DuplicateQuery(groups: [], windowDays: 1, perGroup: 1)
+        let statements = [PostgresStatement("BEGIN"), AuditTrail.describeStatement(note: nil, process: worker),
+                          PostgresStatement("SELECT set_config('chikaya.notify_after_commit', 'on', true)"),
+                          planMode(count: 0), heldElsewhereStatement(complaintIDs: [])]
+            + duplicateCandidatesStatements(nothing, batchSize: 0).statements
+            + [sortsAsConfigured, finishStatement([], rulesVersion: "", worker: worker), PostgresStatement("ROLLBACK")]
+        do {
+            _ = try db.pipeline(statements)
+        } catch {
+            // A statement failed and the pipeline skipped the rest, the ROLLBACK with them.
+            if db.isConnected && db.isInTransaction { try? db.executeScript("ROLLBACK") }
+            throw error
+        }
+    }
+
     /// What `finishAndCommit` did: complaints decided, and whether the batch queued notifications
     /// (the notifier is then to be woken: `NotifierWakeUp`).
     struct BatchCommit {
