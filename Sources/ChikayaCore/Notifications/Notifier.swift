@@ -107,8 +107,8 @@ struct NotifierLoop {
                     // skipped by this one's, not yet committed when this one looked): look again
                     // in a moment, not after a whole poll. A drain of 2,000 messages took 1.5 s
                     // instead of 0.5 when a loop fell into that wait at its end.
-                    let wait = notifier.drain ? min(configuration.pollSeconds, 0.05) : configuration.pollSeconds
-                    _ = try db.waitForNotifications(until: monotonicNow() + wait, unless: stop)
+                    _ = try db.waitForNotifications(until: monotonicNow() + configuration.idleWait(draining: notifier.drain),
+                                                    unless: stop)
                     continue
                 }
                 let started = monotonicNow()

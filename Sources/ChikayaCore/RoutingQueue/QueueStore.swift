@@ -252,13 +252,8 @@ public enum QueueStore {
     static func beginBatchWrite(complaintIDs: [Int64], worker: String, duplicates: DuplicateQuery?,
                                 knownKeys: (Int64) -> [Int32]? = { _ in nil },
                                 on db: PostgresConnection) throws(PostgresError) -> (held: Set<Int64>, candidates: [DuplicateCandidate]) {
-        var statements = [PostgresStatement("BEGIN"), AuditTrail.describeStatement(note: nil, process: worker),
-                          // The notifier is woken after the commit (`finishAndCommit`), not by
-                          // a NOTIFY inside this transaction: see RoutingNotifySchema.
-                          PostgresStatement("SELECT set_config('chikaya.notify_after_commit', 'on', true)"),
-                          planMode(count: complaintIDs.count)]
-        let heldAt = statements.count
-        statements.append(heldElsewhereStatement(complaintIDs: complaintIDs))
+        var statements = batchOpening(complaintIDs: complaintIDs, worker: worker)
+        let heldAt = statements.count - 1
         var candidatesAt: Int?
         if let duplicates, !duplicates.groups.isEmpty {
             let lookup = duplicateCandidatesStatements(duplicates, batchSize: complaintIDs.count)
@@ -273,6 +268,25 @@ public enum QueueStore {
         return (held, candidates)
     }
 
+    /// The statements that open a batch's transaction, the lock of its complaints last
+    /// (`heldElsewhereStatement`): BEGIN, the audit's settings, the notifier's wake-up left to
+    /// the caller, the batch's plan mode.
+    private static func batchOpening(complaintIDs: [Int64], worker: String) -> [PostgresStatement] {
+        [PostgresStatement("BEGIN"), AuditTrail.describeStatement(note: nil, process: worker),
+         // The notifier is woken after the commit (`finishAndCommit`), not by a NOTIFY inside
+         // this transaction: see RoutingNotifySchema.
+         PostgresStatement("SELECT set_config('chikaya.notify_after_commit', 'on', true)"),
+         planMode(count: complaintIDs.count), heldElsewhereStatement(complaintIDs: complaintIDs)]
+    }
+
+    /// The statements that write a batch's decisions in the transaction `batchOpening` opened,
+    /// sorts and the plan mode as the finish needs them first (`finishStatement` is last).
+    private static func batchFinishing(_ outcomes: [RoutingOutcome], rulesVersion: String,
+                                       worker: String) -> [PostgresStatement] {
+        [sortsAsConfigured, planMode(count: outcomes.count),
+         finishStatement(outcomes, rulesVersion: rulesVersion, worker: worker)]
+    }
+
     /// Runs a small batch's statements on an empty batch and rolls back, on a loop's new
     /// connection, so that what a session's first batch does once (prepare the three statements
     /// and make their generic plans, load the catalog entries of the tables the write touches,
@@ -280,11 +294,9 @@ public enum QueueStore {
     /// wait. Writes nothing: the statement trigger runs on no rows.
     static func warmUp(worker: String, on db: PostgresConnection) throws(PostgresError) {
         let nothing = DuplicateQuery(groups: [], windowDays: 1, perGroup: 1)
-        let statements = [PostgresStatement("BEGIN"), AuditTrail.describeStatement(note: nil, process: worker),
-                          PostgresStatement("SELECT set_config('chikaya.notify_after_commit', 'on', true)"),
-                          planMode(count: 0), heldElsewhereStatement(complaintIDs: [])]
+        let statements = batchOpening(complaintIDs: [], worker: worker)
             + duplicateCandidatesStatements(nothing, batchSize: 0).statements
-            + [sortsAsConfigured, finishStatement([], rulesVersion: "", worker: worker), PostgresStatement("ROLLBACK")]
+            + batchFinishing([], rulesVersion: "", worker: worker) + [PostgresStatement("ROLLBACK")]
         do {
             _ = try db.pipeline(statements)
         } catch {
@@ -309,11 +321,9 @@ public enum QueueStore {
                                 on db: PostgresConnection) throws(PostgresError) -> BatchCommit {
         // Sorts as configured again after the duplicate candidates (`duplicateCandidatesStatements`):
         // the finish and its trigger need theirs.
-        var statements: [PostgresStatement] = [sortsAsConfigured, planMode(count: outcomes.count)]
-        let finishAt = statements.count
-        if !outcomes.isEmpty {
-            statements.append(finishStatement(outcomes, rulesVersion: rulesVersion, worker: worker))
-        }
+        var statements: [PostgresStatement] = outcomes.isEmpty ? [sortsAsConfigured]
+            : batchFinishing(outcomes, rulesVersion: rulesVersion, worker: worker)
+        let finishAt = statements.count - 1
         statements.append(PostgresStatement("COMMIT"))
         let committedAt = statements.count - 1
         // The mark the batch's trigger left (RoutingNotifySchema), read and cleared in a

@@ -211,8 +211,7 @@ struct RoutingLoop {
                     if worker.drain, try !QueueStore.hasPending(on: db) { break }
                     // Draining, what is still pending is held by another loop and will be done
                     // in milliseconds: look again soon rather than after a whole poll period.
-                    let wait = worker.drain ? min(configuration.pollSeconds, 0.05) : configuration.pollSeconds
-                    if try waitForWork(on: db, seconds: wait) { checkRules = true }
+                    if try waitForWork(on: db, seconds: configuration.idleWait(draining: worker.drain)) { checkRules = true }
                     continue
                 }
                 try route(batch, classifier: active, workspace: &workspace, keyCache: &keyCache, rulesVersion: rulesVersion,
