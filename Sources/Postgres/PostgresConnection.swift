@@ -108,6 +108,33 @@ public final class PostgresConnection {
     /// True while libpq considers the connection open.
     public var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// Given each notice the server sends from now on (its primary message), while it is set;
+    /// libpq's own receiver (standard error) otherwise. The notices a session receives depend on
+    /// its `client_min_messages` (`warning` from `connect`). For diagnostics and tests, such as
+    /// reading `auto_explain`'s plans of the statements a trigger runs.
+    public var noticeHandler: ((String) -> Void)? {
+        didSet { installNoticeReceiver() }
+    }
+    /// libpq's receiver before ours (set once): its default ignores its argument.
+    private var libpqNoticeReceiver: PQnoticeReceiver??
+
+    private func installNoticeReceiver() {
+        guard libpqNoticeReceiver == nil else { return }
+        // The connection's address is the receiver's argument: libpq calls it only from inside
+        // this connection's own calls, and never after `deinit` has finished the handle.
+        let previous = PQsetNoticeReceiver(handle, { argument, result in
+            guard let argument, let result else { return }
+            let connection = Unmanaged<PostgresConnection>.fromOpaque(argument).takeUnretainedValue()
+            guard let handler = connection.noticeHandler else {
+                if let previous = connection.libpqNoticeReceiver ?? nil { previous(nil, result) }
+                return
+            }
+            let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M")))
+            handler(primary.map { String(cString: $0) } ?? "")
+        }, Unmanaged.passUnretained(self).toOpaque())
+        libpqNoticeReceiver = .some(previous)
+    }
+
     /// How this session reaches the server: through a Unix socket, or TCP with or without TLS.
     public var transport: PostgresTransport {
         let host = PQhost(handle).map { String(cString: $0) } ?? ""
