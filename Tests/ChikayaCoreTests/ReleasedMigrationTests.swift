@@ -23,6 +23,7 @@ import Testing
         16: "35d208c362a8b69a",
         17: "8ff40cd55cfa318d",
         18: "c73c0d8c24970d58",
+        19: "2997b8b1d29ca046",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {

@@ -55,5 +55,6 @@ public enum Migrations {
         RoutingWakeUpSchema.migration,
         ActorLookupSchema.migration,
         RoutingEnqueueSchema.migration,
+        StatusChangesPlanSchema.migration,
     ]
 }
