@@ -24,6 +24,7 @@ import Testing
         17: "8ff40cd55cfa318d",
         18: "c73c0d8c24970d58",
         19: "2997b8b1d29ca046",
+        20: "2a325e054bfb9f1a",
     ]
 
     @Test func releasedMigrationsAreUnchanged() {

@@ -56,5 +56,6 @@ public enum Migrations {
         ActorLookupSchema.migration,
         RoutingEnqueueSchema.migration,
         StatusChangesPlanSchema.migration,
+        NotificationUnansweredIndexSchema.migration,
     ]
 }

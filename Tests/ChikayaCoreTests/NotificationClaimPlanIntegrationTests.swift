@@ -1,0 +1,70 @@
+@testable import ChikayaCore
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+/// How the notifier's claim looks for notifications claimed too often, with a backlog waiting
+/// (real PostgreSQL, through a notifier login, so row-level security is in the plan as in service).
+@Suite("The notifier's claim with a backlog (real PostgreSQL)", .enabled(if: TestDatabase.available))
+struct NotificationClaimPlanIntegrationTests {
+    /// The scans of the subtree of `plan` named `name` (a CTE), with their relation and index.
+    func scans(under name: String, in plan: [String: Any]) -> [(relation: String, type: String, index: String?)]? {
+        if plan["Subplan Name"] as? String == name {
+            var found: [(relation: String, type: String, index: String?)] = []
+            func walk(_ node: [String: Any]) {
+                if let relation = node["Relation Name"] as? String, let type = node["Node Type"] as? String, type != "ModifyTable" {
+                    found.append((relation, type, node["Index Name"] as? String))
+                }
+                for child in node["Plans"] as? [[String: Any]] ?? [] { walk(child) }
+            }
+            walk(plan)
+            return found
+        }
+        for child in plan["Plans"] as? [[String: Any]] ?? [] {
+            if let found = scans(under: name, in: child) { return found }
+        }
+        return nil
+    }
+
+    @Test("the notifications claimed too often are found through their own index, not by reading the backlog")
+    func exhaustedLookupUsesItsIndex() throws {
+        let fixture = try RoutingFixture("claimplan")
+        let login = try TestLogin("claimplan", in: ["chikaya_notifier"])
+        defer {
+            fixture.database.drop()
+            login.drop()
+        }
+        let owner = try fixture.database.connect()
+        // A backlog: 5,000 citizens' notifications waiting, a few held by senders, one of them
+        // claimed three times without an outcome.
+        try owner.executeScript("""
+            INSERT INTO complaints (body, arrondissement, citizen_email)
+                SELECT 'Nid de poule rue ' || n, 'anfa', 'citizen' || n || '@example.org' FROM generate_series(1, 5000) n;
+            DELETE FROM routing_queue;
+            UPDATE complaints SET status = 'assigned', department = 'voirie';
+            UPDATE notifications SET unanswered_claims = 1, leased_by = 'elsewhere', next_attempt_at = now() + interval '1 hour'
+                WHERE id % 500 = 0;
+            UPDATE notifications SET unanswered_claims = 3, next_attempt_at = now() - interval '1 minute'
+                WHERE id = (SELECT min(id) FROM notifications);
+            """)
+        try owner.executeScript("VACUUM ANALYZE notifications")
+        #expect(try fixture.count("SELECT count(*) FROM notifications WHERE status = 'pending'", on: owner) == 5000)
+
+        let notifier = try login.connect(fixture.database)
+        try notifier.query("PREPARE claim_plan(bigint, text, float8, bigint) AS " + NotificationStore.claimSQL)
+        let text: String = try notifier.query("EXPLAIN (FORMAT JSON) EXECUTE claim_plan(100, 'plan-test', 60, 3)").single().decode(0)
+        let top = (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])?.first?["Plan"] as? [String: Any]
+        let exhausted = try #require(top.flatMap { scans(under: "CTE exhausted", in: $0) })
+        #expect(exhausted.contains { $0.relation == "notifications" && $0.index == "notifications_unanswered" }, "\(exhausted)")
+        #expect(!exhausted.contains { $0.type == "Seq Scan" }, "\(exhausted)")
+
+        // And the claim itself: the one claimed three times fails, 100 others are claimed.
+        let claimed = try NotificationStore.claim(on: notifier, limit: 100, sender: "plan-test", leaseSeconds: 60, maxAttempts: 3)
+        #expect(claimed.count == 100)
+        #expect(try fixture.count("""
+            SELECT count(*) FROM notifications WHERE status = 'failed' AND last_error LIKE '%no outcome recorded after 3 attempts%'
+            """, on: owner) == 1)
+        #expect(try fixture.count("SELECT count(*) FROM notifications WHERE leased_by = 'plan-test' AND unanswered_claims = 1", on: owner) == 100)
+    }
+}
