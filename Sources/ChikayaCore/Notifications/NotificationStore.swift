@@ -97,9 +97,11 @@ public enum NotificationStore {
     /// Claims due notifications. One claimed `maxAttempts` times without an outcome being
     /// recorded (its sender died or failed before recording, again and again) fails for good
     /// instead of being retried forever; claims that recorded a retry do not count, so a relay
-    /// outage is bounded by the notification's age alone.
+    /// outage is bounded by the notification's age alone. `maxAttempts` is at least 1
+    /// (`notifier.max_attempts` is checked so): the claim's search relies on it.
     public static func claim(on db: PostgresConnection, limit: Int, sender: String,
                              leaseSeconds: Double, maxAttempts: Int = 20) throws(PostgresError) -> [ClaimedNotification] {
+        precondition(maxAttempts >= 1, "a cap of unanswered claims below 1 would fail every notification")
         let result = try db.query(claimSQL, [limit, sender, leaseSeconds, maxAttempts])
         return try result.rows.map { row throws(PostgresError) in
             ClaimedNotification(id: try row.decode("id"), recipientKind: try row.decode("recipient_kind"),
