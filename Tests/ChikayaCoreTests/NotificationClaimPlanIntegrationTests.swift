@@ -27,7 +27,7 @@ struct NotificationClaimPlanIntegrationTests {
         return nil
     }
 
-    @Test("the notifications claimed too often are found through their own index, not by reading the backlog")
+    @Test("the notifications claimed too often are found through their own index, not by reading the backlog; outcomes recorded row by row")
     func exhaustedLookupUsesItsIndex() throws {
         let fixture = try RoutingFixture("claimplan")
         let login = try TestLogin("claimplan", in: ["chikaya_notifier"])
@@ -66,5 +66,19 @@ struct NotificationClaimPlanIntegrationTests {
             SELECT count(*) FROM notifications WHERE status = 'failed' AND last_error LIKE '%no outcome recorded after 3 attempts%'
             """, on: owner) == 1)
         #expect(try fixture.count("SELECT count(*) FROM notifications WHERE leased_by = 'plan-test' AND unanswered_claims = 1", on: owner) == 100)
+
+        // Their outcomes, recorded in one statement in another order: each row its own values;
+        // one held elsewhere meanwhile is not recorded.
+        let lost = claimed[7].id
+        try owner.query("UPDATE notifications SET leased_by = 'elsewhere' WHERE id = $1", [lost])
+        let sends = claimed.reversed().map { NotificationStore.Sent(id: $0.id, messageID: "<n\($0.id)@test>", reply: "250 2.0.0 queued as \($0.id)") }
+        let recorded = try NotificationStore.markSent(sends, sender: "plan-test", on: notifier)
+        #expect(recorded == Set(claimed.map(\.id)).subtracting([lost]))
+        #expect(try fixture.count("""
+            SELECT count(*) FROM notifications
+            WHERE status = 'sent' AND message_id = '<n' || id || '@test>' AND last_reply = '250 2.0.0 queued as ' || id
+              AND unanswered_claims = 0 AND last_error IS NULL
+            """, on: owner) == 99)
+        #expect(try fixture.count("SELECT count(*) FROM notifications WHERE id = \(lost) AND status = 'pending' AND message_id IS NULL", on: owner) == 1)
     }
 }

@@ -177,17 +177,26 @@ public enum NotificationStore {
     /// `sender`.
     public static func markSent(_ sends: [Sent], sender: String, on db: PostgresConnection) throws(PostgresError) -> Set<Int64> {
         guard !sends.isEmpty else { return [] }
-        let json = JSONText.array(sends) { sent in
-            "{\"id\":\(sent.id),\"message_id\":\(JSONText.quote(sent.messageID)),\"reply\":\(JSONText.quote(String(sent.reply.prefix(1_000))))}"
+        var ids = PostgresArray(capacity: sends.count * 8)
+        var messageIDs = PostgresArray(capacity: sends.count * 40)
+        var replies = PostgresArray(capacity: sends.count * 40)
+        for sent in sends {
+            ids.append(sent.id)
+            messageIDs.append(sent.messageID)
+            replies.append(String(sent.reply.prefix(1_000)))
         }
+        // No join with the group's values: planned for the one row a sender's name is estimated
+        // to match, the join read every value once per row (a nested loop, 9,900 rows compared
+        // and half of the statement's time for a group of 100). Each row takes its values by its
+        // position among the ids instead, and the rows are reached by their ids.
         let rows = try db.query("""
             UPDATE notifications n
-            SET status = 'sent', sent_at = now(), message_id = s.message_id, last_reply = s.reply, last_error = NULL,
+            SET status = 'sent', sent_at = now(), message_id = ($2::text[])[array_position($1::bigint[], n.id)],
+                last_reply = ($3::text[])[array_position($1::bigint[], n.id)], last_error = NULL,
                 unanswered_claims = greatest(n.unanswered_claims - 1, 0)
-            FROM jsonb_to_recordset($1::jsonb) AS s(id bigint, message_id text, reply text)
-            WHERE n.id = s.id AND n.leased_by = $2 AND n.status = 'pending'
+            WHERE n.id = ANY ($1::bigint[]) AND n.leased_by = $4 AND n.status = 'pending'
             RETURNING n.id
-            """, [PostgresJSON(json), sender]).rows
+            """, [ids, messageIDs, replies, sender]).rows
         var recorded = Set<Int64>(minimumCapacity: rows.count)
         for row in rows { recorded.insert(try row.decode(0)) }
         return recorded
