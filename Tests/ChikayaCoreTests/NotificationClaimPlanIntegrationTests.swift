@@ -8,25 +8,6 @@ import TestSupport
 /// (real PostgreSQL, through a notifier login, so row-level security is in the plan as in service).
 @Suite("The notifier's claim with a backlog (real PostgreSQL)", .enabled(if: TestDatabase.available))
 struct NotificationClaimPlanIntegrationTests {
-    /// The scans of the subtree of `plan` named `name` (a CTE), with their relation and index.
-    func scans(under name: String, in plan: [String: Any]) -> [(relation: String, type: String, index: String?)]? {
-        if plan["Subplan Name"] as? String == name {
-            var found: [(relation: String, type: String, index: String?)] = []
-            func walk(_ node: [String: Any]) {
-                if let relation = node["Relation Name"] as? String, let type = node["Node Type"] as? String, type != "ModifyTable" {
-                    found.append((relation, type, node["Index Name"] as? String))
-                }
-                for child in node["Plans"] as? [[String: Any]] ?? [] { walk(child) }
-            }
-            walk(plan)
-            return found
-        }
-        for child in plan["Plans"] as? [[String: Any]] ?? [] {
-            if let found = scans(under: name, in: child) { return found }
-        }
-        return nil
-    }
-
     @Test("the notifications claimed too often are found through their own index, not by reading the backlog; outcomes recorded row by row")
     func exhaustedLookupUsesItsIndex() throws {
         let fixture = try RoutingFixture("claimplan")
@@ -54,8 +35,7 @@ struct NotificationClaimPlanIntegrationTests {
         let notifier = try login.connect(fixture.database)
         try notifier.query("PREPARE claim_plan(bigint, text, float8, bigint) AS " + NotificationStore.claimSQL)
         let text: String = try notifier.query("EXPLAIN (FORMAT JSON) EXECUTE claim_plan(100, 'plan-test', 60, 3)").single().decode(0)
-        let top = (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])?.first?["Plan"] as? [String: Any]
-        let exhausted = try #require(top.flatMap { scans(under: "CTE exhausted", in: $0) })
+        let exhausted = try #require(try PlanNode(json: text)?.subplan(named: "CTE exhausted")?.scans)
         #expect(exhausted.contains { $0.relation == "notifications" && $0.index == "notifications_unanswered" }, "\(exhausted)")
         #expect(!exhausted.contains { $0.type == "Seq Scan" }, "\(exhausted)")
 

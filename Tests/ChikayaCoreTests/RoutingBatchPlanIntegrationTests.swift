@@ -9,22 +9,12 @@ import TestSupport
 /// login, so row-level security is in the plans as in service).
 @Suite("A small batch's prepared statements (real PostgreSQL)", .enabled(if: TestDatabase.available))
 struct RoutingBatchPlanIntegrationTests {
-    /// The tables each scan of a plan reads, and through which index.
-    func scans(_ explain: String, on db: PostgresConnection) throws -> [(relation: String, type: String, index: String?)] {
+    /// The tables each scan of a plan reads, and through which index (`PlanNode.scans`).
+    func scans(_ explain: String, on db: PostgresConnection) throws -> [PlanNode] {
         try db.query("SELECT set_config('plan_cache_mode', 'force_generic_plan', false)")
         defer { _ = try? db.query("SELECT set_config('plan_cache_mode', 'auto', false)") }
         let text: String = try db.query("EXPLAIN (FORMAT JSON) " + explain).single().decode(0)
-        var found: [(relation: String, type: String, index: String?)] = []
-        func walk(_ plan: [String: Any]) {
-            if let relation = plan["Relation Name"] as? String, let type = plan["Node Type"] as? String, type != "ModifyTable" {
-                found.append((relation, type, plan["Index Name"] as? String))
-            }
-            for child in plan["Plans"] as? [[String: Any]] ?? [] { walk(child) }
-        }
-        if let top = (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])?.first?["Plan"] as? [String: Any] {
-            walk(top)
-        }
-        return found
+        return try PlanNode(json: text)?.scans ?? []
     }
 
     func submit(_ count: Int, on db: PostgresConnection) throws {

@@ -9,35 +9,17 @@ import TestSupport
 /// PostgreSQL, through a worker login, so row-level security is in the plan as in service).
 @Suite("The prepared claim's generic plan (real PostgreSQL)", .enabled(if: TestDatabase.available))
 struct RoutingClaimPlanIntegrationTests {
-    /// One node of an EXPLAIN (FORMAT JSON) plan, flattened.
-    struct Node {
-        let type: String
-        let relation: String?
-        let index: String?
-        let indexCondition: String?
-        let hasJoinFilter: Bool
-    }
-
     /// The nodes of the claim's generic plan on `db`, as the next claim would run it.
-    func claimPlan(on db: PostgresConnection) throws -> [Node] {
+    func claimPlan(on db: PostgresConnection) throws -> [PlanNode] {
         // A literal per parameter (EXPLAIN EXECUTE takes no bound ones); constants of the test.
         try db.query("SELECT set_config('plan_cache_mode', 'force_generic_plan', false)")
         defer { _ = try? db.query("SELECT set_config('plan_cache_mode', 'auto', false)") }
         let text: String = try db.query("EXPLAIN (FORMAT JSON) EXECUTE routing_claim(500, 'plan-test', 60, 5)").single().decode(0)
-        let json = try JSONSerialization.jsonObject(with: Data(text.utf8))
-        var nodes: [Node] = []
-        func walk(_ plan: [String: Any]) {
-            nodes.append(Node(type: plan["Node Type"] as? String ?? "", relation: plan["Relation Name"] as? String,
-                              index: plan["Index Name"] as? String, indexCondition: plan["Index Cond"] as? String,
-                              hasJoinFilter: plan["Join Filter"] != nil))
-            for child in plan["Plans"] as? [[String: Any]] ?? [] { walk(child) }
-        }
-        if let top = (json as? [[String: Any]])?.first?["Plan"] as? [String: Any] { walk(top) }
-        return nodes
+        return try PlanNode(json: text)?.flattened ?? []
     }
 
     /// What every plan of the claim must be, whatever the statistics.
-    func expectGoodPlan(_ nodes: [Node], _ situation: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectGoodPlan(_ nodes: [PlanNode], _ situation: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(!nodes.isEmpty, "no plan (\(situation))", sourceLocation: sourceLocation)
         // The tables' reads (the UPDATEs' ModifyTable nodes name their table too).
         let scans = nodes.filter { $0.relation != nil && $0.type != "ModifyTable" }

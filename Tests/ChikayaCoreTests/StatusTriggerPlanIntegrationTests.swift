@@ -7,19 +7,10 @@ import TestSupport
 /// plans it once); read through `auto_explain` (real PostgreSQL, as the cluster's superuser).
 @Suite("The status trigger's plan whatever the session's first batch (real PostgreSQL)", .enabled(if: TestDatabase.available))
 struct StatusTriggerPlanIntegrationTests {
-    /// Every node of an `auto_explain` JSON plan, flattened: its type and how many times it ran.
-    func nodes(ofNotice notice: String) throws -> (query: String, nodes: [(type: String, loops: Int)])? {
+    /// The plan an `auto_explain` notice carries ("duration: ... plan:" then the JSON), or nil.
+    func plan(ofNotice notice: String) throws -> PlanNode? {
         guard let start = notice.range(of: "plan:")?.upperBound else { return nil }
-        let data = Data(notice[start...].utf8)
-        guard let top = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let plan = top["Plan"] as? [String: Any] else { return nil }
-        var found: [(type: String, loops: Int)] = []
-        func walk(_ node: [String: Any]) {
-            found.append((node["Node Type"] as? String ?? "?", node["Actual Loops"] as? Int ?? 0))
-            for child in node["Plans"] as? [[String: Any]] ?? [] { walk(child) }
-        }
-        walk(plan)
-        return (top["Query Text"] as? String ?? "", found)
+        return try PlanNode(json: String(notice[start...]))
     }
 
     @Test("after an empty first change, a change of 300 complaints reads each transition table and each step once")
@@ -51,15 +42,15 @@ struct StatusTriggerPlanIntegrationTests {
         try owner.query("UPDATE complaints SET status = 'assigned', department = 'voirie'")
         owner.noticeHandler = nil
 
-        let plans = try notices.compactMap { try nodes(ofNotice: $0) }
-        let trigger = plans.filter { $0.query.contains("changed_new") }
-        #expect(trigger.count == 1, "\(plans.map(\.query))")
-        for plan in trigger {
+        // The notices of the trigger's statement: the query text in them names its transition table.
+        let trigger = try notices.filter { $0.contains("changed_new") }.compactMap { try plan(ofNotice: $0)?.flattened }
+        #expect(trigger.count == 1, "\(notices.count) notices")
+        for nodes in trigger {
             // A nested loop over two transition tables (or two CTEs) reads its inner side once per
             // row of its outer side: quadratic in the batch.
-            let rescanned = plan.nodes.filter { ($0.type == "Named Tuplestore Scan" || $0.type == "CTE Scan") && $0.loops > 1 }
-            #expect(rescanned.isEmpty, "\(plan.nodes)")
-            #expect(plan.nodes.contains { $0.type == "Named Tuplestore Scan" })
+            let rescanned = nodes.filter { ($0.type == "Named Tuplestore Scan" || $0.type == "CTE Scan") && ($0.loops ?? 0) > 1 }
+            #expect(rescanned.isEmpty, "\(nodes)")
+            #expect(nodes.contains { $0.type == "Named Tuplestore Scan" })
         }
         // The rows written, one event and one citizen notification per complaint, the events'
         // ids in the complaints' order.
