@@ -188,7 +188,9 @@ public enum NotificationStore {
         // No join with the group's values: planned for the one row a sender's name is estimated
         // to match, the join read every value once per row (a nested loop, 9,900 rows compared
         // and half of the statement's time for a group of 100). Each row takes its values by its
-        // position among the ids instead, and the rows are reached by their ids.
+        // position among the ids instead, and the rows are reached by their ids. Finding a
+        // position scans the ids, so this grows with the square of the group: both lookups for
+        // every row cost 0.8 ms for 100 ids and 14 ms for 1,000, `notifier.batch`'s largest.
         let rows = try db.query("""
             UPDATE notifications n
             SET status = 'sent', sent_at = now(), message_id = ($2::text[])[array_position($1::bigint[], n.id)],
