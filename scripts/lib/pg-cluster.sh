@@ -15,7 +15,9 @@
 # authenticates with SCRAM-SHA-256 and a password generated at initdb (no trust), and TCP offers
 # TLS with a certificate made by openssl at start (valid for 127.0.0.1 and localhost). Settings
 # favour speed over durability (fsync off...) unless
-# PG_CLUSTER_DURABLE=1 (the benchmarks: fsync and synchronous_commit on, as in service).
+# PG_CLUSTER_DURABLE=1 (the benchmarks: fsync and synchronous_commit on, as in service; such a
+# cluster also keeps min_wal_size = 1GB and starts by writing and recycling 1 GB of WAL, about 4 s
+# and 1 GB of disk under DIR: see _pg_recycle_wal).
 # PG_CLUSTER_SETTINGS: more lines for the server's configuration (a benchmark's diagnostics).
 # The database superuser is the role `chikaya` (PG_CLUSTER_USER to change it).
 #
@@ -350,6 +352,13 @@ pg_cluster_start() {
     _pg_create_database "$db" || return 1
     [[ "${PG_CLUSTER_DURABLE:-0}" != 1 ]] || _pg_recycle_wal || return 1
     _pg_export "$_PG_PORT" "$db" "$_PG_SOCKET_DIR"
+}
+
+# The started cluster's durability settings, for a benchmark's table: "fsync=on, ...".
+pg_cluster_durability() {
+    env PGPASSFILE="$_PG_CLUSTER_DIR/pgpass" "$_PG_PSQL" -X -q -tA -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$_PG_PORT" \
+        -U "$PG_CLUSTER_USER" -d postgres -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings
+                                               WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'min_wal_size')"
 }
 
 # Gives a new durable cluster the WAL segments a server in service has. PostgreSQL renames the
