@@ -288,11 +288,15 @@ _pg_create_database() {
         echo "error: database name '$db': use lower-case letters, digits and _" >&2
         return 1
     fi
-    local psql=(env PGPASSFILE="$_PG_CLUSTER_DIR/pgpass" "$_PG_PSQL" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$_PG_PORT"
-        -U "$PG_CLUSTER_USER" -d postgres)
-    if [[ -z "$("${psql[@]}" -tA -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]]; then
-        "${psql[@]}" -c "CREATE DATABASE $db" >/dev/null
+    if [[ -z "$(_pg_psql_postgres -tA -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]]; then
+        _pg_psql_postgres -c "CREATE DATABASE $db" >/dev/null
     fi
+}
+
+# psql as the cluster's superuser, on its maintenance database `postgres`.
+_pg_psql_postgres() {
+    env PGPASSFILE="$_PG_CLUSTER_DIR/pgpass" "$_PG_PSQL" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$_PG_PORT" \
+        -U "$PG_CLUSTER_USER" -d postgres "$@"
 }
 
 # DIR must be ours to use: made now, or already owned by us (or, as root, by postgres) and
@@ -356,9 +360,8 @@ pg_cluster_start() {
 
 # The started cluster's durability settings, for a benchmark's table: "fsync=on, ...".
 pg_cluster_durability() {
-    env PGPASSFILE="$_PG_CLUSTER_DIR/pgpass" "$_PG_PSQL" -X -q -tA -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$_PG_PORT" \
-        -U "$PG_CLUSTER_USER" -d postgres -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings
-                                               WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'min_wal_size')"
+    _pg_psql_postgres -tA -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings
+                             WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'min_wal_size')"
 }
 
 # Gives a new durable cluster the WAL segments a server in service has. PostgreSQL renames the
@@ -369,10 +372,8 @@ pg_cluster_durability() {
 # pay, and in proportion to each side's WAL, not its work. One gigabyte of WAL is written as
 # logical messages (no table grows), then a checkpoint recycles those segments.
 _pg_recycle_wal() {
-    local psql=(env PGPASSFILE="$_PG_CLUSTER_DIR/pgpass" "$_PG_PSQL" -X -q -tA -v ON_ERROR_STOP=1 -h 127.0.0.1
-        -p "$_PG_PORT" -U "$PG_CLUSTER_USER" -d postgres)
-    "${psql[@]}" -c "SELECT count(pg_logical_emit_message(false, 'chikaya-wal-fill', repeat('x', 1048576)))
-                     FROM generate_series(1, 1024)" -c "CHECKPOINT" >/dev/null
+    _pg_psql_postgres -tA -c "SELECT count(pg_logical_emit_message(false, 'chikaya-wal-fill', repeat('x', 1048576)))
+                              FROM generate_series(1, 1024)" -c "CHECKPOINT" >/dev/null
 }
 
 # A cluster made by an earlier version of this file (trust authentication, no password) is
