@@ -17,7 +17,7 @@
 # favour speed over durability (fsync off...) unless
 # PG_CLUSTER_DURABLE=1 (the benchmarks: fsync and synchronous_commit on, as in service; such a
 # cluster also keeps min_wal_size = 1GB and starts by writing and recycling 1 GB of WAL, about 4 s
-# and 1 GB of disk under DIR: see _pg_recycle_wal).
+# and 1 GB of disk under DIR: see pg_cluster_recycle_wal).
 # PG_CLUSTER_SETTINGS: more lines for the server's configuration (a benchmark's diagnostics).
 # The database superuser is the role `chikaya` (PG_CLUSTER_USER to change it).
 #
@@ -156,7 +156,7 @@ _pg_write_settings() {
     # with fsync off is not a figure. Tests and the demo keep the fast settings.
     if [[ "${PG_CLUSTER_DURABLE:-0}" == 1 ]]; then
         # min_wal_size keeps a gigabyte of finished WAL segments for reuse at each checkpoint
-        # (_pg_recycle_wal), as a server in service holds them: see there.
+        # (pg_cluster_recycle_wal), as a server in service holds them: see there.
         durability=$'# durable, as in service: fsync, synchronous_commit and full_page_writes at their defaults (on)\nmin_wal_size = 1GB'
         durability=$(printf '%b' "$durability")
     else
@@ -354,7 +354,7 @@ pg_cluster_start() {
     _pg_make_certificates || return 1
     _pg_start_server || return 1
     _pg_create_database "$db" || return 1
-    [[ "${PG_CLUSTER_DURABLE:-0}" != 1 ]] || _pg_recycle_wal || return 1
+    [[ "${PG_CLUSTER_DURABLE:-0}" != 1 ]] || pg_cluster_recycle_wal 1024 || return 1
     _pg_export "$_PG_PORT" "$db" "$_PG_SOCKET_DIR"
 }
 
@@ -369,11 +369,14 @@ pg_cluster_durability() {
 # has none, so each new segment is created and filled with zeros (16 MB) as the WAL reaches it.
 # A benchmark run on a fresh cluster paid that for all of its WAL: 12 % of the server's CPU in
 # a city drain (perf: XLogFileInit, the kernel copying zeros), which a city's server does not
-# pay, and in proportion to each side's WAL, not its work. One gigabyte of WAL is written as
-# logical messages (no table grows), then a checkpoint recycles those segments.
-_pg_recycle_wal() {
+# pay, and in proportion to each side's WAL, not its work. pg_cluster_recycle_wal MEGABYTES
+# writes that much WAL as logical messages (no table grows), then a checkpoint recycles those
+# segments, up to min_wal_size (1 GB in a durable cluster; at start: 1,024 MB).
+pg_cluster_recycle_wal() {
+    local megabytes=$1
+    [[ $megabytes =~ ^[1-9][0-9]*$ ]] || { echo "pg_cluster_recycle_wal: MEGABYTES must be a positive number, not '$megabytes'" >&2; return 1; }
     _pg_psql_postgres -tA -c "SELECT count(pg_logical_emit_message(false, 'chikaya-wal-fill', repeat('x', 1048576)))
-                              FROM generate_series(1, 1024)" -c "CHECKPOINT" >/dev/null
+                              FROM generate_series(1, $megabytes)" -c "CHECKPOINT" >/dev/null
 }
 
 # A cluster made by an earlier version of this file (trust authentication, no password) is
