@@ -56,6 +56,10 @@ enum PrivilegeMatrix {
         ]),
         "department_contact_changes": (false, ["admin": "SELECT"]),
         "department_deliveries_waiting": (false, ["admin": "SELECT", "readonly": "SELECT"]),
+        "open_complaints": (true, [
+            "worker": "SELECT", "notifier": "SELECT", "staff": "SELECT", "admin": "SELECT",
+            "readonly": "SELECT(complaint_id,arrondissement,department,submitted_at)",
+        ]),
         "digests_sent": (false, [
             "notifier": "SELECT INSERT UPDATE DELETE", "admin": "SELECT",
             "readonly": "SELECT(department,office,day,state,complaints,sent_at)",
@@ -98,6 +102,8 @@ enum PrivilegeMatrix {
         "complaint_reassign(text,text)": ["staff"],
         "notifications_mark_suppressed()": [],
         "complaints_deleted()": [],
+        "open_complaints_deleted()": [],
+        "open_complaints_inserted()": [],
         "complaint_events_deleted()": [],
         "complaints_truncated()": [],
         "inbound_office_command(text,text,text,text,text)": ["notifier"],

@@ -361,12 +361,12 @@ public enum QueueStore {
     /// The duplicate candidates' statement as a batch's transaction runs it, planned without
     /// sorts (`candidates` is its index in `statements`).
     ///
-    /// Each group must be read through `complaints_open_by_area`, newest first, stopping after
-    /// `perGroup`. When the statistics do not describe `complaints` (taken while every complaint
-    /// was still `received`: a fresh install, a bulk load, a restore), the planner believes no
-    /// complaint is open and may read `complaints_department_status` instead: every complaint the
-    /// department ever had, then a sort (180-300 ms a batch instead of 12 on 20,000 complaints).
-    /// Only that plan needs a sort, so sorts are off for this statement alone.
+    /// Each group must be read through `open_complaints_by_area`, newest first, stopping after
+    /// `perGroup`. When the statistics do not describe the open complaints (taken while every
+    /// complaint was still `received`: a fresh install, a bulk load, a restore), the planner
+    /// believes there are none and may read them in another order and sort them all (before
+    /// migration 21, every complaint the department ever had: 180-300 ms a batch instead of 12 on
+    /// 20,000 complaints). Only such a plan needs a sort, so sorts are off for this statement alone.
     /// The setting is the transaction's (`set_config(..., true)`): `finishAndCommit` turns it back
     /// first (a pipeline's large result comes last), and a rollback ends it as well.
     /// A generic plan (a small batch's, `preparedBatchLimit`) is made under the same setting, when
@@ -382,30 +382,24 @@ public enum QueueStore {
     /// The newest open complaints (assigned or in progress, submitted within `windowDays`) of each
     /// arrondissement and department of the query's groups, at most `perGroup` each, with the
     /// text keys their decision kept, except for those of `known` (NULL there): one query for a
-    /// whole batch, each group read through `complaints_open_by_area` newest first.
+    /// whole batch, each group read through `open_complaints_by_area` newest first, the keys
+    /// from the same rows.
     static func duplicateCandidatesStatement(_ query: DuplicateQuery, batchSize: Int = .max) -> PostgresStatement {
         let json = JSONText.array(query.groups) { group in
             "{\"arrondissement\":\(JSONText.quote(group.arrondissement)),\"department\":\(JSONText.quote(group.department))}"
         }
         return batchStatement("routing_candidates", count: batchSize, """
-            SELECT g.arrondissement, g.department, o.id, k.text_keys::text AS text_keys
+            SELECT g.arrondissement, g.department, o.complaint_id AS id,
+                   -- The keys of a candidate the loop does not hold already (the list hashed once).
+                   CASE WHEN o.complaint_id IN (SELECT unnest($4::bigint[])) THEN NULL ELSE o.text_keys::text END AS text_keys
             FROM jsonb_to_recordset($1::jsonb) AS g(arrondissement text, department text)
             CROSS JOIN LATERAL (
-                SELECT c.id FROM complaints c
-                WHERE c.arrondissement = g.arrondissement AND c.department = g.department
-                  AND c.status IN ('assigned', 'in_progress')
-                  AND c.submitted_at >= now() - $2::float8 * interval '1 day'
-                ORDER BY c.submitted_at DESC, c.id DESC
+                SELECT oc.complaint_id, oc.text_keys FROM open_complaints oc
+                WHERE oc.arrondissement = g.arrondissement AND oc.department = g.department
+                  AND oc.submitted_at >= now() - $2::float8 * interval '1 day'
+                ORDER BY oc.submitted_at DESC, oc.complaint_id DESC
                 LIMIT $3
             ) o
-            -- The keys of a candidate the loop does not hold already: a probe of the decision
-            -- for each of those, none for the others (the NOT IN is a one-time filter of each
-            -- probe, its list hashed once; OFFSET 0 keeps the probe from becoming a join).
-            LEFT JOIN LATERAL (
-                SELECT rd.text_keys FROM routing_decisions rd
-                WHERE rd.complaint_id = o.id AND o.id NOT IN (SELECT unnest($4::bigint[]))
-                OFFSET 0
-            ) k ON true
             """, [PostgresJSON(json), query.windowDays, query.perGroup, PostgresArray(query.known)])
     }
 

@@ -57,5 +57,6 @@ public enum Migrations {
         RoutingEnqueueSchema.migration,
         StatusChangesPlanSchema.migration,
         NotificationUnansweredIndexSchema.migration,
+        OpenComplaintsSchema.migration,
     ]
 }
