@@ -104,6 +104,8 @@ enum PrivilegeMatrix {
         "complaints_deleted()": [],
         "open_complaints_deleted()": [],
         "open_complaints_inserted()": [],
+        "complaints_check_departments()": [],
+        "departments_still_named()": [],
         "complaint_events_deleted()": [],
         "complaints_truncated()": [],
         "inbound_office_command(text,text,text,text,text)": ["notifier"],

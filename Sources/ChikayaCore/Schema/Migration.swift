@@ -58,5 +58,6 @@ public enum Migrations {
         StatusChangesPlanSchema.migration,
         NotificationUnansweredIndexSchema.migration,
         OpenComplaintsSchema.migration,
+        DepartmentReferenceSchema.migration,
     ]
 }
