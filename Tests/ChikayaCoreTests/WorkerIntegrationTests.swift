@@ -183,6 +183,28 @@ struct WorkerIntegrationTests {
         #expect(again.status == 65, "a complaint that is not dead cannot be retried")
     }
 
+    @Test("a received complaint that already has a decision fails by the key and goes to the dead letters; its batch is routed")
+    func decisionForAReceivedComplaintIsDeadLettered() throws {
+        let fixture = try RoutingFixture("decidedtwice", extraEnvironment: ["CHIKAYA_MAX_ATTEMPTS": "1"])
+        defer { fixture.database.drop() }
+        try fixture.submit(count: 10)
+        let db = try fixture.database.connect()
+        // What no statement of the product writes (an import gone wrong, a hand edit): a decision
+        // beside a complaint still received and queued.
+        try db.executeScript("""
+            INSERT INTO routing_decisions (complaint_id, department, confidence, matches, rules_version, worker_id)
+            SELECT min(id), 'voirie', 1, '[]', 'by hand', 'nobody' FROM complaints
+            """)
+        let outcome = try fixture.expectSuccess(["worker", "--drain", "--batch", "10"])
+        #expect(outcome.stderr.contains("complaint_dead"))
+        #expect(try fixture.count("SELECT count(*) FROM complaints WHERE status = 'assigned'", on: db) == 9)
+        #expect(try fixture.count("""
+            SELECT count(*) FROM routing_queue q JOIN complaints c ON c.id = q.complaint_id
+            WHERE q.state = 'dead' AND c.status = 'received' AND q.last_error LIKE '%routing_decisions_pkey%'
+            """, on: db) == 1, "kept in the queue, dead, with the reason; not finished without a decision")
+        #expect(try fixture.count("SELECT count(*) FROM routing_decisions WHERE worker_id = 'nobody'", on: db) == 1)
+    }
+
     @Test("SIGTERM during a batch: exit 0 within the bound, every complaint routed whole or not at all")
     func sigtermFinishesTheBatch() throws {
         let fixture = try RoutingFixture("sigterm")

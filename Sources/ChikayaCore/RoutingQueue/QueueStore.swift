@@ -219,8 +219,12 @@ public enum QueueStore {
                 -- that would contradict it; its queue entry is still finished below.
                 JOIN complaints c ON c.id = i.complaint_id AND c.status = 'received'
                 WHERE c.id = ANY ($1::bigint[])
+                -- No ON CONFLICT: a received complaint has no decision (both are written together,
+                -- and no move leads back to received). One that had would fail here by the
+                -- primary key and go to the dead letters, where an operator sees it, instead of
+                -- staying received with its queue entry gone; and a speculative insertion cost
+                -- every decision an extra WAL record.
                 ORDER BY i.complaint_id
-                ON CONFLICT (complaint_id) DO NOTHING
                 RETURNING complaint_id, department
             ), assigned AS (
                 UPDATE complaints c SET department = d.department, status = 'assigned'
