@@ -59,5 +59,6 @@ public enum Migrations {
         NotificationUnansweredIndexSchema.migration,
         OpenComplaintsSchema.migration,
         DepartmentReferenceSchema.migration,
+        UnreadEventIndexSchema.migration,
     ]
 }
