@@ -53,7 +53,7 @@ import Testing
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let configuration = try Configuration.load(path: root.appendingPathComponent("config/chikaya.conf").path, environment: [:])
         #expect(configuration.rulesFile == "config/routing-rules.conf")
-        #expect(configuration.workerBatch == 500)
+        #expect(configuration.workerBatch == 1_000)
     }
 
     /// A file saved by a Windows editor has CRLF line ends; Swift reads "\r\n" as one Character.

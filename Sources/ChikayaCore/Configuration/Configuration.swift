@@ -13,7 +13,7 @@ public struct Configuration: Sendable {
     public var rulesFile: String = "config/routing-rules.conf"
 
     public var workerConcurrency: Int = 2
-    public var workerBatch: Int = 500
+    public var workerBatch: Int = 1_000
     public var leaseSeconds: Double = 60
     public var maxAttempts: Int = 5
     public var shutdownGraceSeconds: Double = 10
