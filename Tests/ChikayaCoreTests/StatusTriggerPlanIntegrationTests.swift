@@ -64,5 +64,20 @@ struct StatusTriggerPlanIntegrationTests {
         #expect(events == events.sorted())
         #expect(try fixture.count("SELECT count(*) FROM notifications n JOIN complaint_events e ON e.id = n.event_id AND e.complaint_id = n.complaint_id WHERE n.recipient_kind = 'citizen'", on: owner) == 300)
         #expect(try fixture.count("SELECT count(*) FROM department_deliveries_waiting", on: owner) == 300)
+
+        // A reassignment of all of them at once (an administrator's correction) goes through
+        // the same plans: the open complaints follow, and no step rescans the changes per row.
+        owner.noticeHandler = { notices.append($0) }
+        notices.removeAll()
+        try owner.query("UPDATE complaints SET department = 'proprete'")
+        owner.noticeHandler = nil
+        let moves = try notices.filter { $0.contains("changed_old") }.compactMap { try plan(ofNotice: $0)?.flattened }
+        #expect(moves.count == 1, "\(notices.count) notices")
+        for nodes in moves {
+            let rescanned = nodes.filter { ($0.type == "Named Tuplestore Scan" || $0.type == "CTE Scan") && ($0.loops ?? 0) > 1 }
+            #expect(rescanned.isEmpty, "\(nodes)")
+        }
+        #expect(try fixture.count("SELECT count(*) FROM open_complaints WHERE department = 'proprete'", on: owner) == 300)
+        #expect(try fixture.count("SELECT count(*) FROM open_complaints", on: owner) == 300)
     }
 }
