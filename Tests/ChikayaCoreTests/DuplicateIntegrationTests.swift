@@ -9,12 +9,6 @@ import TestSupport
 /// staff look, against the real cluster.
 @Suite("Duplicates against the real PostgreSQL cluster", .enabled(if: TestDatabase.available))
 struct DuplicateIntegrationTests {
-    /// Submits one complaint and returns its reference.
-    func submit(_ fixture: RoutingFixture, _ text: String, _ arrondissement: String) throws -> String {
-        let out = try fixture.expectSuccess(["submit", "--text", text, "--arrondissement", arrondissement])
-        return try #require(out.stdout.split(separator: "\n").last.map(String.init)?.split(separator: " ").last.map(String.init))
-    }
-
     func decision(_ reference: String, on db: PostgresConnection) throws -> (department: String, duplicateOf: String?, similarity: Double?) {
         let row = try db.query("""
             SELECT rd.department, dup.reference, rd.duplicate_similarity
@@ -30,15 +24,15 @@ struct DuplicateIntegrationTests {
         let fixture = try RoutingFixture("duplicates")
         defer { fixture.database.drop() }
         try fixture.expectSuccess(["departments", "set-contact", "proprete", "proprete@example.org"])
-        let original = try submit(fixture, "Les poubelles débordent devant l'école Al Amal, rue 12, ça sent très mauvais", "anfa")
-        let leak = try submit(fixture, "Fuite d'eau importante sur le trottoir boulevard Zerktouni devant la pharmacie", "maarif")
+        let original = try fixture.submit("Les poubelles débordent devant l'école Al Amal, rue 12, ça sent très mauvais", arrondissement: "anfa")
+        let leak = try fixture.submit("Fuite d'eau importante sur le trottoir boulevard Zerktouni devant la pharmacie", arrondissement: "maarif")
         try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1"])
         try fixture.expectSuccess(["complaints", "set-status", leak, "resolved", "--note", "réparé"])
 
-        let paraphrase = try submit(fixture, "Poubelle débordante devant école Al Amal rue 12, odeur horrible", "anfa")
-        let elsewhere = try submit(fixture, "Les poubelles débordent devant l'école Al Amal, rue 12, ça sent très mauvais", "maarif")
-        let otherProblem = try submit(fixture, "Dépôt sauvage de gravats et d'ordures sur le trottoir rue 12 près du marché", "anfa")
-        let leakAgain = try submit(fixture, "Fuite d eau importante sur trottoir bd Zerktouni devant pharmacie", "maarif")
+        let paraphrase = try fixture.submit("Poubelle débordante devant école Al Amal rue 12, odeur horrible", arrondissement: "anfa")
+        let elsewhere = try fixture.submit("Les poubelles débordent devant l'école Al Amal, rue 12, ça sent très mauvais", arrondissement: "maarif")
+        let otherProblem = try fixture.submit("Dépôt sauvage de gravats et d'ordures sur le trottoir rue 12 près du marché", arrondissement: "anfa")
+        let leakAgain = try fixture.submit("Fuite d eau importante sur trottoir bd Zerktouni devant pharmacie", arrondissement: "maarif")
         try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1"])
 
         let db = try fixture.database.connect()
@@ -90,13 +84,13 @@ struct DuplicateIntegrationTests {
     func duplicatesInsideOneBatchAndWindowOff() throws {
         let fixture = try RoutingFixture("duplicatesbatch")
         defer { fixture.database.drop() }
-        let first = try submit(fixture, "الضو ديال الزنقة 8 طافي هادي سيمانة", "sidi-moumen")
-        let second = try submit(fixture, "الضو فالزنقة 8 طافي هادي سيمانة كاملة", "sidi-moumen")
+        let first = try fixture.submit("الضو ديال الزنقة 8 طافي هادي سيمانة", arrondissement: "sidi-moumen")
+        let second = try fixture.submit("الضو فالزنقة 8 طافي هادي سيمانة كاملة", arrondissement: "sidi-moumen")
         try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1", "--batch", "10"])
         let db = try fixture.database.connect()
         #expect(try decision(second, on: db).duplicateOf == first)
 
-        let third = try submit(fixture, "الضو ديال الزنقة 8 طافي هادي سيمانة", "sidi-moumen")
+        let third = try fixture.submit("الضو ديال الزنقة 8 طافي هادي سيمانة", arrondissement: "sidi-moumen")
         try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1"], environment: ["CHIKAYA_DUPLICATES_WINDOW_DAYS": "0"])
         #expect(try decision(third, on: db).duplicateOf == nil)
     }
@@ -107,9 +101,9 @@ struct DuplicateIntegrationTests {
         defer { fixture.database.drop() }
         let originalText = "Les poubelles débordent devant l'école Al Amal, rue 12, ça sent très mauvais"
         let paraphraseText = "Poubelle débordante devant école Al Amal rue 12, odeur horrible"
-        let original = try submit(fixture, originalText, "anfa")
-        let other = try submit(fixture, "Dépôt sauvage de gravats et d'ordures sur le trottoir rue 12 près du marché", "anfa")
-        let paraphrase = try submit(fixture, paraphraseText, "anfa")
+        let original = try fixture.submit(originalText, arrondissement: "anfa")
+        let other = try fixture.submit("Dépôt sauvage de gravats et d'ordures sur le trottoir rue 12 près du marché", arrondissement: "anfa")
+        let paraphrase = try fixture.submit(paraphraseText, arrondissement: "anfa")
         // Three batches of one process: the original's keys come from the loop's own memory when
         // the paraphrase's batch reads its candidates, not from the database.
         try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1", "--batch", "1"])

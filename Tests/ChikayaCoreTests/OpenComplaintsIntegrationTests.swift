@@ -25,17 +25,12 @@ struct OpenComplaintsIntegrationTests {
             }
     }
 
-    func submit(_ fixture: RoutingFixture, _ text: String, _ arrondissement: String) throws -> String {
-        let out = try fixture.expectSuccess(["submit", "--text", text, "--arrondissement", arrondissement])
-        return try #require(out.stdout.split(separator: "\n").last.map(String.init)?.split(separator: " ").last.map(String.init))
-    }
-
     @Test("in from the assignment with the decision's keys, moved with its department, out when resolved, back when reopened")
     func followsTheLifecycle() throws {
         let fixture = try RoutingFixture("opencomplaints")
         defer { fixture.database.drop() }
-        let pothole = try submit(fixture, "Nid de poule dangereux sur la route devant le lycée, rue 4", "anfa")
-        let lamp = try submit(fixture, "الضو ديال الزنقة 8 طافي هادي سيمانة", "sidi-moumen")
+        let pothole = try fixture.submit("Nid de poule dangereux sur la route devant le lycée, rue 4", arrondissement: "anfa")
+        let lamp = try fixture.submit("الضو ديال الزنقة 8 طافي هادي سيمانة", arrondissement: "sidi-moumen")
         let db = try fixture.database.connect()
         #expect(try db.query("SELECT count(*) FROM open_complaints").single().decode(0, as: Int.self) == 0, "received is not open")
         try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1"])
@@ -73,7 +68,7 @@ struct OpenComplaintsIntegrationTests {
         #expect(try db.query("SELECT count(*) FROM open_complaints").single().decode(0, as: Int.self) == 0)
         try fixture.expectSuccess(["complaints", "set-status", lamp, "in_progress", "--note", "our lamp after all"])
         #expect(try db.query("SELECT count(*) FROM open_complaints").single().decode(0, as: Int.self) == 1)
-        _ = try submit(fixture, "Arbre tombé sur le trottoir", "anfa")
+        _ = try fixture.submit("Arbre tombé sur le trottoir", arrondissement: "anfa")
         #expect(try db.query("SELECT count(*) FROM open_complaints").single().decode(0, as: Int.self) == 1)
         // One inserted open (an import) is open at once; the intake's received ones are not.
         try db.executeScript("INSERT INTO complaints (body, arrondissement, status, department) VALUES ('imported', 'anfa', 'in_progress', 'voirie')")

@@ -36,6 +36,12 @@ struct RoutingFixture {
         try chikaya.start(arguments, environment: environment.merging(extra) { $1 })
     }
 
+    /// Submits one complaint through `chikaya submit` and returns its reference.
+    func submit(_ text: String, arrondissement: String) throws -> String {
+        let out = try expectSuccess(["submit", "--text", text, "--arrondissement", arrondissement])
+        return try #require(out.stdout.split(separator: "\n").last.map(String.init)?.split(separator: " ").last.map(String.init))
+    }
+
     /// Writes `count` complaints to a TSV file: a few kinds of text, every third with an email,
     /// every fifth anonymous.
     func submit(count: Int, marker: (Int) -> String? = { _ in nil }) throws {
