@@ -32,7 +32,7 @@ struct OpenComplaintsIntegrationTests {
         let pothole = try fixture.submit("Nid de poule dangereux sur la route devant le lycée, rue 4", arrondissement: "anfa")
         let lamp = try fixture.submit("الضو ديال الزنقة 8 طافي هادي سيمانة", arrondissement: "sidi-moumen")
         let db = try fixture.database.connect()
-        #expect(try db.query("SELECT count(*) FROM open_complaints").single().decode(0, as: Int.self) == 0, "received is not open")
+        #expect(try fixture.count("SELECT count(*) FROM open_complaints", on: db) == 0, "received is not open")
         try fixture.expectSuccess(["worker", "--drain", "--concurrency", "1"])
 
         let keys: String? = try db.query("""
@@ -65,17 +65,16 @@ struct OpenComplaintsIntegrationTests {
 
         // A complaint deleted (an erasure) or truncated away is no longer open.
         try db.query("DELETE FROM complaints WHERE reference = $1", [pothole])
-        #expect(try db.query("SELECT count(*) FROM open_complaints").single().decode(0, as: Int.self) == 0)
+        #expect(try fixture.count("SELECT count(*) FROM open_complaints", on: db) == 0)
         try fixture.expectSuccess(["complaints", "set-status", lamp, "in_progress", "--note", "our lamp after all"])
-        #expect(try db.query("SELECT count(*) FROM open_complaints").single().decode(0, as: Int.self) == 1)
+        #expect(try fixture.count("SELECT count(*) FROM open_complaints", on: db) == 1)
         _ = try fixture.submit("Arbre tombé sur le trottoir", arrondissement: "anfa")
-        #expect(try db.query("SELECT count(*) FROM open_complaints").single().decode(0, as: Int.self) == 1)
+        #expect(try fixture.count("SELECT count(*) FROM open_complaints", on: db) == 1)
         // One inserted open (an import) is open at once; the intake's received ones are not.
         try db.executeScript("INSERT INTO complaints (body, arrondissement, status, department) VALUES ('imported', 'anfa', 'in_progress', 'voirie')")
-        #expect(try db.query("SELECT count(*) FROM open_complaints WHERE department = 'voirie' AND arrondissement = 'anfa'")
-            .single().decode(0, as: Int.self) == 1)
+        #expect(try fixture.count("SELECT count(*) FROM open_complaints WHERE department = 'voirie' AND arrondissement = 'anfa'", on: db) == 1)
         try db.executeScript("TRUNCATE complaints CASCADE")
-        #expect(try db.query("SELECT count(*) FROM open_complaints").single().decode(0, as: Int.self) == 0)
+        #expect(try fixture.count("SELECT count(*) FROM open_complaints", on: db) == 0)
     }
 
     @Test("complaints routed as they arrive are rewritten in place (HOT): no index of complaints names what routing changes")
