@@ -98,15 +98,19 @@ public struct Classifier: Sendable {
         return copy.withUTF8 { utf8 in
             let decision = decide(utf8: utf8, arrondissement: arrondissement, workspace: &workspace)
             var json: [UInt8] = []
-            json.reserveCapacity(2 + workspace.scratch.hits.count * 200)
-            json.append(UInt8(ascii: "["))
+            json.reserveCapacity(32 + workspace.scratch.hits.count * 64)
+            DecisionMatch.appendOpening(file: rules.fileName, to: &json)
+            let opening = json.count
             forEachMatch(in: workspace) { rule, range, status in
-                if json.count > 1 { json.append(UInt8(ascii: ",")) }
-                DecisionMatch.appendObject(term: rule.term, department: CityDirectory.departments[rule.department].code,
-                                           weight: rule.weight, file: rules.fileName, line: rule.line, range: range,
-                                           text: UnsafeBufferPointer(rebasing: utf8[range]), status: status.code, to: &json)
+                DecisionMatch.appendHit(first: json.count == opening, term: rule.term,
+                                        department: CityDirectory.departments[rule.department].code,
+                                        weight: rule.weight, line: rule.line, range: range, status: status.code, to: &json)
             }
-            json.append(UInt8(ascii: "]"))
+            if json.count == opening {
+                json = Array("[]".utf8)
+            } else {
+                DecisionMatch.appendClosing(to: &json)
+            }
             return Record(decision: decision, matchesJSON: String(decoding: json, as: UTF8.self),
                           textKeys: TextSimilarity.keys(of: workspace.scratch.tokenizer))
         }

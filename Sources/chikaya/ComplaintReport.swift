@@ -39,7 +39,7 @@ enum ComplaintReport {
             if let duplicate = d.duplicateOf {
                 out.append("  possible duplicate of \(duplicate), similarity \(String(format: "%.2f", d.duplicateSimilarity ?? 0))")
             }
-            let matches = DecisionMatch.decode(d.matchesJSON)
+            let matches = DecisionMatch.decode(d.matchesJSON, text: c.body)
             if matches.isEmpty {
                 out.append("  matches         none")
             } else {

@@ -65,14 +65,16 @@ public enum DepartmentDeliveryStore {
             """, [notificationID])
         guard let row = result.rows.first else { return nil }
         let departmentCode: String = try row.decode("department")
-        let terms = DecisionMatch.countedTexts(DecisionMatch.decode(try row.decode("matches", as: String?.self)), for: departmentCode)
+        let body: String = try row.decode("body")
+        let terms = DecisionMatch.countedTexts(DecisionMatch.decode(try row.decode("matches", as: String?.self), text: body),
+                                               for: departmentCode)
         let files = (try? JSONDecoder().decode([[String]].self, from: Data(try row.decode("attachments", as: String.self).utf8))) ?? []
         var delivery = DepartmentDelivery(reference: try row.decode("reference"), departmentCode: departmentCode,
                                           departmentNameFR: try row.decode("department_fr"),
                                           departmentNameAR: try row.decode("department_ar"),
                                           arrondissementFR: try row.decode("arrondissement_fr"),
                                           arrondissementAR: try row.decode("arrondissement_ar"),
-                                          submittedAt: try row.decode("submitted_at"), body: try row.decode("body"),
+                                          submittedAt: try row.decode("submitted_at"), body: body,
                                           anonymous: try row.decode("anonymous"),
                                           citizenName: try row.decode("citizen_name"),
                                           citizenEmail: try row.decode("citizen_email"),
