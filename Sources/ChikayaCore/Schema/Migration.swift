@@ -60,5 +60,6 @@ public enum Migrations {
         OpenComplaintsSchema.migration,
         DepartmentReferenceSchema.migration,
         UnreadEventIndexSchema.migration,
+        RoutingRowAddressSchema.migration,
     ]
 }
