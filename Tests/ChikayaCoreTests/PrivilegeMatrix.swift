@@ -18,7 +18,7 @@ enum PrivilegeMatrix {
         ]),
         "complaints": (true, [
             "intake": "INSERT(body,language,arrondissement,anonymous,citizen_name,citizen_email,citizen_phone,notify_language) SELECT(id,reference)",
-            "worker": "SELECT(id,reference,submitted_at,body,language,arrondissement,status,department) UPDATE(status,department)",
+            "worker": "SELECT(id,reference,submitted_at,body,language,arrondissement,status,department,ctid) UPDATE(status,department)",
             "notifier": "SELECT",
             "staff": "SELECT UPDATE(status,department)",
             "admin": "SELECT(id,reference,submitted_at,body,language,arrondissement,anonymous,status,department)",

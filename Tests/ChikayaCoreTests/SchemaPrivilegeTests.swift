@@ -66,7 +66,8 @@ struct SchemaPrivilegeIntegrationTests {
             WHERE x.grantee <> o.relowner
             UNION ALL
             SELECT o.relname, coalesce(r.rolname, 'PUBLIC'), x.privilege_type, a.attname
-            FROM objects o JOIN pg_attribute a ON a.attrelid = o.oid AND a.attnum > 0 AND NOT a.attisdropped
+            -- System columns too (a grant of ctid is one).
+            FROM objects o JOIN pg_attribute a ON a.attrelid = o.oid AND NOT a.attisdropped
             CROSS JOIN LATERAL aclexplode(a.attacl) x LEFT JOIN pg_roles r ON r.oid = x.grantee
             WHERE x.grantee <> o.relowner
             """).rows.map { row in
