@@ -24,6 +24,22 @@ struct RoutingBatchPlanIntegrationTests {
             """, [count])
     }
 
+    /// A city in service: 20,000 complaints in the arrondissements in turn, each routed to one
+    /// of the departments with a decision (text keys included), none left in the queue.
+    func routeCity(on db: PostgresConnection) throws {
+        try db.executeScript("""
+            INSERT INTO complaints (body, arrondissement)
+                SELECT 'Nid de poule rue ' || n, (SELECT code FROM arrondissements ORDER BY code OFFSET n % 16 LIMIT 1)
+                FROM generate_series(1, 20000) n;
+            DELETE FROM routing_queue;
+            INSERT INTO routing_decisions (complaint_id, department, confidence, matches, rules_version, worker_id, text_keys)
+                SELECT id, (SELECT code FROM departments ORDER BY code OFFSET id % 12 LIMIT 1), 1, '[]', 'v', 'w', '{1,2,3}'
+                FROM complaints;
+            UPDATE complaints c SET status = 'assigned', department = rd.department
+                FROM routing_decisions rd WHERE rd.complaint_id = c.id;
+            """)
+    }
+
     /// Claims `count` complaints and writes them as the worker's loop does; what was decided.
     func route(_ count: Int, on worker: PostgresConnection, owner: PostgresConnection) throws -> (decided: Int, candidates: Int) {
         try submit(count, on: owner)
@@ -50,17 +66,7 @@ struct RoutingBatchPlanIntegrationTests {
         }
         let owner = try fixture.database.connect()
         // A city in service: 20,000 complaints routed to the departments, analyzed.
-        try owner.executeScript("""
-            INSERT INTO complaints (body, arrondissement)
-                SELECT 'Nid de poule rue ' || n, (SELECT code FROM arrondissements ORDER BY code OFFSET n % 16 LIMIT 1)
-                FROM generate_series(1, 20000) n;
-            DELETE FROM routing_queue;
-            INSERT INTO routing_decisions (complaint_id, department, confidence, matches, rules_version, worker_id, text_keys)
-                SELECT id, (SELECT code FROM departments ORDER BY code OFFSET id % 12 LIMIT 1), 1, '[]', 'v', 'w', '{1,2,3}'
-                FROM complaints;
-            UPDATE complaints c SET status = 'assigned', department = rd.department
-                FROM routing_decisions rd WHERE rd.complaint_id = c.id;
-            """)
+        try routeCity(on: owner)
         try owner.executeScript("VACUUM ANALYZE")
         let worker = try login.connect(fixture.database)
         try QueueStore.prepareSession(on: worker)
@@ -129,15 +135,7 @@ struct RoutingBatchPlanIntegrationTests {
         let owner = try fixture.database.connect()
         // 20,000 routed complaints, then 300 waiting, analyzed: the received ones are rare, so
         // the planner expects the batch's decisions to be a row or two.
-        try owner.executeScript("""
-            INSERT INTO complaints (body, arrondissement)
-                SELECT 'Nid de poule rue ' || n, (SELECT code FROM arrondissements ORDER BY code OFFSET n % 16 LIMIT 1)
-                FROM generate_series(1, 20000) n;
-            DELETE FROM routing_queue;
-            INSERT INTO routing_decisions (complaint_id, department, confidence, matches, rules_version, worker_id)
-                SELECT id, 'voirie', 1, '[]', 'v', 'w' FROM complaints;
-            UPDATE complaints SET status = 'assigned', department = 'voirie';
-            """)
+        try routeCity(on: owner)
         try submit(300, on: owner)
         try owner.executeScript("VACUUM ANALYZE")
         let waiting = try owner.query("SELECT id FROM complaints WHERE status = 'received' ORDER BY id").rows
